@@ -1,0 +1,23 @@
+"""Test settings: the real PostgreSQL and Redis of the machine, never SQLite."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("HUB_ALLOW_PRIVATE_DESTINATIONS", "true")
+
+from .base import *  # noqa: E402,F403
+from .base import DATABASES  # noqa: E402
+
+if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    raise RuntimeError(
+        "The test suite runs on PostgreSQL only; set DATABASE_URL to a postgres:// URL."
+    )
+
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Unit tests run tasks inline; integration tests start a real worker with their own settings.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,26 @@
+"""Wake the dispatcher when new deliveries are committed."""
+
+from __future__ import annotations
+
+import threading
+
+from django.db import connection, transaction
+
+CHANNEL = "hub_deliveries"
+_local_event = threading.Event()
+
+
+def notify_new_deliveries() -> None:
+    """Call inside the transaction that writes deliveries.
+
+    PostgreSQL delivers a NOTIFY only when that transaction commits, so listeners never wake
+    for rows they cannot see; the in-process event (embedded mode) is set on commit too.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
+    transaction.on_commit(_local_event.set)
+
+
+def local_event() -> threading.Event:
+    return _local_event

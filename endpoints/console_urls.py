@@ -1,0 +1,3 @@
+"""Console pages beyond the ModelAdmin ones."""
+
+urlpatterns: list = []

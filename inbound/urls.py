@@ -1,0 +1,3 @@
+"""Public URLs of this app."""
+
+urlpatterns: list = []
