@@ -8,6 +8,7 @@ os.environ.setdefault("HUB_ALLOW_PRIVATE_DESTINATIONS", "true")
 
 from .base import *  # noqa: E402,F403
 from .base import DATABASES  # noqa: E402
+from .env import read  # noqa: E402
 
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise RuntimeError(
@@ -17,7 +18,7 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-# Unit tests run tasks inline; integration tests start a real worker with their own settings.
-CELERY_TASK_ALWAYS_EAGER = True
+# Unit tests run tasks inline; integration tests start a real worker with HUB_TASKS_EAGER=0.
+CELERY_TASK_ALWAYS_EAGER = read("bool", "HUB_TASKS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
