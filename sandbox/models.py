@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from tenants.models import TenantOwned
@@ -16,9 +18,17 @@ def new_bin_token() -> str:
 class RequestBin(TenantOwned):
     name = models.CharField(max_length=200)
     token = models.CharField(max_length=64, unique=True, default=new_bin_token, editable=False)
-    response_status = models.PositiveSmallIntegerField(default=200)
+    response_status = models.PositiveSmallIntegerField(
+        default=200,
+        validators=[MinValueValidator(200), MaxValueValidator(599)],
+        help_text="HTTP status the bin answers with (200–599).",
+    )
     response_content_type = models.CharField(max_length=100, default="application/json")
-    response_body = models.TextField(blank=True, default='{"success": true}')
+    response_body = models.TextField(
+        blank=True,
+        default='{"success": true}',
+        help_text="Answered as-is to every request, so you can rehearse a buyer's reply.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -30,6 +40,13 @@ class RequestBin(TenantOwned):
     @property
     def path(self) -> str:
         return f"/sandbox/{self.token}"
+
+    def absolute_url(self, request=None) -> str:
+        """The public URL: HUB_PUBLIC_URL when set, else the host the request came to."""
+        base = (settings.HUB_PUBLIC_URL or "").rstrip("/")
+        if base:
+            return base + self.path
+        return request.build_absolute_uri(self.path) if request is not None else self.path
 
 
 class BinRequest(TenantOwned):

@@ -34,7 +34,7 @@ class ApiKeyAdmin(TenantAdmin):
             request, f"API key created. Copy it now, it will not be shown again: {raw}"
         )
 
-    @admin.action(description="Revoke selected keys")
+    @admin.action(description="Revoke selected keys", permissions=["change"])
     def revoke(self, request, queryset):
         from django.utils import timezone
 

@@ -18,14 +18,12 @@ def snapshot(obj: models.Model) -> dict:
     for name, value in model_to_dict(obj).items():
         if name in SECRET_FIELDS:
             data[name] = MASK if value else ""
-        elif isinstance(value, (str, int, float, bool, type(None), dict, list)):
+        elif isinstance(value, (list, tuple)):
+            data[name] = [getattr(v, "pk", v) for v in value]
+        elif isinstance(value, (str, int, float, bool, type(None), dict)):
             data[name] = value
         else:
-            data[name] = (
-                str(value)
-                if not isinstance(value, (list, tuple))
-                else [getattr(v, "pk", v) for v in value]
-            )
+            data[name] = str(value)
     return redact_mapping(data)
 
 

@@ -10,6 +10,7 @@ from django.http import Http404
 
 from . import audit
 from .models import TenantOwned
+from .nav import ConsoleNavMixin
 
 LOGIN_ATTEMPTS = 10
 LOGIN_WINDOW_SECONDS = 300
@@ -45,7 +46,7 @@ class MemberLoginForm(AuthenticationForm):
             raise forms.ValidationError(self.error_messages["no_tenant"], code="no_tenant")
 
 
-class ConsoleSite(admin.AdminSite):
+class ConsoleSite(ConsoleNavMixin, admin.AdminSite):
     site_header = "Lead hub"
     site_title = "Lead hub console"
     index_title = "Console"
@@ -65,6 +66,21 @@ class ConsoleSite(admin.AdminSite):
 console_site = ConsoleSite(name="console")
 
 
+class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """Django's related-object filter with choices limited to the request's tenant.
+
+    The stock filter lists every row of the related table, which would show one tenant the
+    names of another tenant's objects.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        limit = None
+        if issubclass(field.related_model, TenantOwned):
+            limit = {"tenant": getattr(request, "tenant", None)}
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)
+
+
 class TenantAdmin(admin.ModelAdmin):
     """Every console page of a tenant-owned model: scoped rows, scoped pickers, role checks.
 
@@ -77,6 +93,17 @@ class TenantAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(tenant=getattr(request, "tenant", None))
+
+    def get_list_filter(self, request):
+        """Wrap plain relation names so their choices never list another tenant's objects."""
+        wrapped = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and "__" not in entry:
+                field = self.model._meta.get_field(entry)
+                if field.is_relation and issubclass(field.related_model, TenantOwned):
+                    entry = (entry, TenantRelatedFieldListFilter)
+            wrapped.append(entry)
+        return wrapped
 
     def _scoped(self, db_field, request, kwargs):
         model = db_field.remote_field.model

@@ -70,6 +70,9 @@ def redact_mapping(data: Mapping, secrets: Iterable[str] = ()) -> dict:
         if key and is_sensitive_name(key) and not isinstance(value, (dict, list)):
             return MASK
         if isinstance(value, Mapping):
+            # Header rows like {"name": "Authorization", "value": "..."} hide their value.
+            if is_sensitive_name(str(value.get("name", ""))) and "value" in value:
+                return {**value, "value": MASK}
             return {k: walk(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]

@@ -1,3 +1,9 @@
 """API routes of this app."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import AdaptorViewSet
+
+router = SimpleRouter()
+router.register("adaptors", AdaptorViewSet)
+urlpatterns = router.urls

@@ -132,6 +132,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "EndpointMethodEnum": "endpoints.models.Method",
+        "HandlerMethodEnum": "inbound.models.HandlerMethod",
+        "EndpointContentTypeEnum": "endpoints.models.ContentType",
+        "DeliveryStatusEnum": "deliveries.models.Status",
+        "LeadStatusEnum": "leads.models.LeadStatus",
+        "InboundCallStatusEnum": "logs.models.InboundStatus",
+        "PreviewContentTypeEnum": "adaptors.render.CONTENT_TYPES",
+        "PreviewMethodEnum": "adaptors.api.serializers.METHODS",
+    },
 }
 
 # Celery: JSON only, ids in messages, late acks; PostgreSQL is the source of truth.

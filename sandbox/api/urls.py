@@ -1,3 +1,9 @@
 """API routes of this app."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import RequestBinViewSet
+
+router = SimpleRouter()
+router.register("request-bins", RequestBinViewSet)
+urlpatterns = router.urls

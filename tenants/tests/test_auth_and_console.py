@@ -135,3 +135,21 @@ class TestConsole:
             "/console/login/", {"username": world.owner_a.username, "password": "pw-123456"}
         )
         assert "Too many failed attempts" in response.content.decode()
+
+    def test_list_filters_never_offer_another_tenants_objects(self, world, client):
+        CampaignFactory(tenant=world.a, name="Visible campaign")
+        CampaignFactory(tenant=world.b, name="Secret rival campaign")
+        client.force_login(world.owner_a)
+        page = client.get("/console/leads/lead/").content.decode()
+        assert "Visible campaign" in page
+        assert "Secret rival campaign" not in page
+
+    def test_viewer_cannot_revoke_api_keys(self, world, client):
+        key, _ = ApiKey.issue(world.a, "keep")
+        client.force_login(world.viewer_a)
+        client.post(
+            "/console/tenants/apikey/",
+            {"action": "revoke", "_selected_action": [key.pk]},
+        )
+        key.refresh_from_db()
+        assert key.revoked_at is None
