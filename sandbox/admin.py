@@ -11,9 +11,8 @@ from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from tenants.console import TenantAdmin, console_site
+from tenants.console import TenantAdmin, TenantRelatedFieldListFilter, console_site
 
-from tenants.console import TenantRelatedFieldListFilter
 from .models import BinRequest, RequestBin
 
 SHOWN_ON_BIN_PAGE = 50
