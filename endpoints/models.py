@@ -116,11 +116,24 @@ class Endpoint(TenantOwned):
         return {**DEFAULT_RETRY, **(self.retry or {})}
 
     def secret_values(self) -> list[str]:
-        """Every secret string this endpoint holds, for redaction."""
-        values = [str(v) for v in (self.secrets or {}).values() if v]
-        params = (self.secrets or {}).get("params") or ""
-        if params:
-            from urllib.parse import parse_qsl
+        """Every secret string this endpoint holds, for redaction.
 
-            values += [v for _, v in parse_qsl(str(params)) if v]
+        Includes each value of the ``params`` query string and the credential part of secret
+        header values ("OAuth <token>"), so a secret is masked wherever it is echoed alone.
+        """
+        from urllib.parse import parse_qsl
+
+        values: list[str] = []
+        for key, value in (self.secrets or {}).items():
+            items = value.values() if isinstance(value, dict) else [value]
+            for item in items:
+                if not item:
+                    continue
+                text = str(item)
+                values.append(text)
+                parts = text.split()
+                if len(parts) > 1 and len(parts[-1]) >= 8:
+                    values.append(parts[-1])
+                if key == "params":
+                    values += [v for _, v in parse_qsl(text) if v]
         return values
