@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 
 from tenants.crypto import EncryptedTextField
@@ -15,14 +16,16 @@ def new_token() -> str:
 
 
 class BodyType(models.TextChoices):
-    FORM = "form"
-    JSON = "json"
-    XML = "xml"
+    FORM = "form", "Form (urlencoded or multipart)"
+    JSON = "json", "JSON"
+    XML = "xml", "XML"
 
 
 class HandlerMethod(models.TextChoices):
-    POST = "POST"
-    GET = "GET"
+    """POST creates or updates a lead; GET looks one up and answers its fields."""
+
+    POST = "POST", "POST"
+    GET = "GET", "GET"
 
 
 DEFAULT_ACTIONS = [{"type": "distribute"}]
@@ -65,3 +68,13 @@ class InboundHandler(TenantOwned):
     @property
     def path(self) -> str:
         return f"/hooks/{self.token}"
+
+    def public_url(self, request=None) -> str:
+        """The absolute URL callers post to: ``settings.HUB_PUBLIC_URL`` when set, else the
+        scheme and host of ``request`` (the path alone without either)."""
+        base = (getattr(settings, "HUB_PUBLIC_URL", "") or "").rstrip("/")
+        if base:
+            return base + self.path
+        if request is not None:
+            return request.build_absolute_uri(self.path)
+        return self.path

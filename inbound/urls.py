@@ -1,3 +1,9 @@
-"""Public URLs of this app."""
+"""Public URLs of this app: the inbound receiver (no login, no CSRF, token in the path)."""
 
-urlpatterns: list = []
+from django.urls import re_path
+
+from .views import hook
+
+urlpatterns = [
+    re_path(r"^hooks/(?P<token>[^/]+)/?$", hook, name="inbound-hook"),
+]

@@ -14,8 +14,11 @@ CSRF_TRUSTED_ORIGINS = read("list", "CSRF_TRUSTED_ORIGINS", [])
 DATABASES = {
     "default": read("dj_db_url", "DATABASE_URL", "sqlite:///" + str(BASE_DIR / "db.sqlite3"))
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Persistent connections: a new PostgreSQL connection per request costs more than the request.
+DATABASES["default"]["CONN_MAX_AGE"] = read("int", "CONN_MAX_AGE", 60)
+# Off by default: the check is a round trip per request; a connection broken by a database
+# restart fails one request (503) and is then replaced.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = read("bool", "CONN_HEALTH_CHECKS", False)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -29,6 +32,8 @@ HUB_ALLOW_PRIVATE_DESTINATIONS = read("bool", "HUB_ALLOW_PRIVATE_DESTINATIONS", 
 # Runs the dispatcher and sender in a thread of the web process (the `make run` default).
 HUB_EMBEDDED_ENGINE = read("bool", "HUB_EMBEDDED_ENGINE", False)
 HUB_PUBLIC_URL = read("str", "HUB_PUBLIC_URL", "")
+# How many reverse proxies in front of the hub to trust for X-Forwarded-For (IP allow lists).
+HUB_TRUSTED_PROXIES = read("int", "HUB_TRUSTED_PROXIES", 0)
 HUB_INBOUND_MAX_BYTES = read("int", "HUB_INBOUND_MAX_BYTES", 1024 * 1024)
 HUB_RESPONSE_BODY_CAP = read("int", "HUB_RESPONSE_BODY_CAP", 64 * 1024)
 # Fernet key(s) for secrets at rest; derived from SECRET_KEY when unset.

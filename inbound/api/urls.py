@@ -1,3 +1,9 @@
 """API routes of this app."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import InboundHandlerViewSet
+
+router = SimpleRouter()
+router.register("inbound-handlers", InboundHandlerViewSet)
+urlpatterns = router.urls

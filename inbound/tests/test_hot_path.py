@@ -1,0 +1,56 @@
+"""The receiver's hot path stays a bounded number of queries, whatever the handler does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from leads.models import Lead
+from tests.factories import EndpointFactory
+
+pytestmark = pytest.mark.django_db
+
+# Handler by token, advisory lock, one look-up for both an identical earlier call and the lead
+# to update, the lead (savepoint, insert, release), routing (deliveries, trace, NOTIFY), the
+# call row; in a test the transaction itself is a savepoint too. Room is left for routing rules.
+MAX_QUERIES = 16
+
+
+def lead_body(index: int) -> bytes:
+    return json.dumps(
+        {
+            "contact": {"email": f"lead{index}@example.com", "phone": f"41555501{index:02d}"},
+            "first": "Ada",
+            "age": index,
+        }
+    ).encode()
+
+
+def test_accepted_lead_takes_a_bounded_number_of_queries(
+    world, make_handler, hooks, django_assert_max_num_queries
+):
+    for _ in range(3):
+        EndpointFactory(tenant=world.a)
+    handler = make_handler(
+        protection_period_seconds=300,
+        conditions={"all": [{"field": "contact.email", "op": "not_empty"}]},
+    )
+    hooks.post(handler, lead_body(0))  # warm the lead-field catalogue like a running server
+    for index in range(1, 4):
+        with django_assert_max_num_queries(MAX_QUERIES):
+            response = hooks.post(handler, lead_body(index))
+        assert response.status_code == 201, response.content
+    assert Lead.objects.count() == 4
+
+
+def test_duplicate_and_error_calls_are_cheaper_still(
+    make_handler, hooks, django_assert_max_num_queries
+):
+    handler = make_handler(protection_period_seconds=300)
+    hooks.post(handler, lead_body(1))
+    # Handler, lock, look-up, the original answer, the duplicate's row (+ test savepoints).
+    with django_assert_max_num_queries(7):
+        assert hooks.post(handler, lead_body(1)).status_code == 201
+    with django_assert_max_num_queries(3):
+        assert hooks.post(handler, b"{oops").status_code == 400
