@@ -1,7 +1,7 @@
 /* Rule builder for condition fields (leads.widgets.ConditionWidget).
  *
  * Enhances every <textarea data-condition-builder> into rows of rules: field, op, value,
- * "any case", with a match all/any switch. The JSON (the contract in leads/conditions.py) is
+ * "any case", with a match all/any switch. The JSON (the contract in leads/conditions/) is
  * written back into the textarea on every change, so the form posts exactly what the server
  * validates. Conditions that rows cannot show (nested groups, "not") stay in the raw JSON
  * editor. Without JavaScript the textarea is the editor.
