@@ -19,7 +19,16 @@ run: install
 
 ## The whole suite against the real PostgreSQL and Redis.
 test: install
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+## Browser tests: Playwright driving Debian's Chromium against the demo server (not in `make test`).
+## Installs what it needs if missing; screenshots land in artifacts/screenshots/.
+PLAYWRIGHT_VERSION := 1.65.2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-browser: install
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install --quiet "playwright==$(PLAYWRIGHT_VERSION)"
+	HUB_BROWSER_TESTS=1 DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest browser_tests -p no:xdist $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -34,6 +43,20 @@ worker: install
 
 beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+## A standalone dispatcher (workers already run one each; this is for a separate process).
+dispatcher: install
+	$(PY) manage.py run_dispatcher
+
+## Benchmarks: the real stack (gunicorn, Celery worker + beat, granian receiver) on the database
+## hub_bench and Redis db 8, each scenario against its own baseline; prints the table and writes
+## bench/results.json + bench/results.md. `bench-quick` is the seconds-long CI version.
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }; } || echo "wrk not installed: the Python load generator is used instead"
+	$(PY) -m bench.run --logs $(BENCH_ARGS)
+
+bench-quick: install
+	$(PY) -m bench.run --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3

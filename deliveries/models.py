@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 from tenants.models import TenantOwned
 
@@ -37,7 +38,10 @@ class Delivery(TenantOwned):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     step = models.CharField(max_length=12, choices=Step.choices, default=Step.DISTRIBUTION)
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Attempts made before the last operator retry: the retry policy counts from here.
+    attempts_base = models.PositiveIntegerField(default=0)
+    # Due from this time while open (a new delivery is due at once); None once final.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     # A claim: while in the future, one worker owns the current attempt.
     lease_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")

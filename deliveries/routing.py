@@ -46,6 +46,7 @@ from leads import conditions
 from leads.models import Campaign, Distribution, Lead, LeadStatus
 from leads.normalize import normalize_fields
 from leads.services import catalogue
+from tenants.bulk import bulk_update_values
 
 from . import caps
 from .models import FINAL_STATUSES, OPEN_STATUSES, Delivery, Status, Step
@@ -464,9 +465,8 @@ def follow_up(deliveries: list[Delivery]) -> list[Delivery]:
         created += run.new
     if created:
         Delivery.objects.bulk_create(created)
-    Lead.objects.bulk_update(
-        leads,
-        ["fields", *Lead.INDEXED, "routing", "status", "status_reason", "updated_at"],
+    bulk_update_values(
+        Lead, leads, ["fields", *Lead.INDEXED, "routing", "status", "status_reason", "updated_at"]
     )
     if created:
         notify_new_deliveries()

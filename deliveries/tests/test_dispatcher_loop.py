@@ -1,0 +1,64 @@
+"""The dispatcher loop: woken by NOTIFY when deliveries are committed; the embedded launcher."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+
+from deliveries import dispatcher
+from deliveries.dispatcher import DispatcherThread, start_embedded_engine
+from deliveries.engine import shutdown_engine
+from deliveries.models import Delivery, Status
+from deliveries.wakeup import notify_new_deliveries
+from tests.factories import TenantFactory
+
+from .factories import delivery_for, endpoint_for, eventually
+from .receiver import Receiver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_engine():
+    shutdown_engine()
+    yield
+    shutdown_engine(timeout=5)
+
+
+def test_a_committed_notify_wakes_the_loop_long_before_its_next_poll(receiver):
+    endpoint = endpoint_for(TenantFactory(), receiver.url("/leads"))
+    thread = DispatcherThread(poll_seconds=60)  # only a NOTIFY can wake it in time
+    thread.start()
+    try:
+        eventually(lambda: thread.dispatcher._listener is not None, timeout=10)
+        with transaction.atomic():
+            delivery = delivery_for(endpoint)
+            notify_new_deliveries()
+        eventually(
+            lambda: Delivery.objects.filter(pk=delivery.pk, status=Status.ACCEPTED).exists(),
+            timeout=20,
+        )
+    finally:
+        thread.stop()
+    assert not thread.is_alive()
+    assert len(receiver.received("/leads")) == 1
+
+
+def test_the_embedded_engine_starts_only_when_enabled_and_only_once():
+    assert start_embedded_engine() is None
+    with override_settings(HUB_EMBEDDED_ENGINE=True):
+        first = start_embedded_engine()
+        try:
+            assert first is not None and first.is_alive()
+            assert start_embedded_engine() is first
+        finally:
+            first.stop()
+            dispatcher._embedded = None
