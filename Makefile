@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= config.settings.base
 
-.PHONY: install run test test-browser lint format bench bench-quick bench-logs faults worker beat dispatcher clean
+.PHONY: install run test test-browser lint format bench bench-quick bench-logs faults fuzz-api worker beat dispatcher clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ dispatcher: install
 bench: install
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }; } || echo "wrk not installed: the Python load generator is used instead"
 	$(PY) -m bench.run --logs $(BENCH_ARGS)
+
+## 2,000,000 call logs: filtered list p95 and CSV export rate (also part of `make bench`).
+bench-logs: install
+	$(PY) bench/logs_bench.py $(BENCH_LOGS_ARGS)
 
 bench-quick: install
 	$(PY) -m bench.run --quick $(BENCH_ARGS)

@@ -22,6 +22,7 @@ class CallLog(TenantOwned):
         on_delete=models.SET_NULL,
         related_name="call_logs",
         db_constraint=False,
+        db_index=False,  # served by the named indexes below
     )
     lead = models.ForeignKey(
         "leads.Lead",
@@ -29,6 +30,7 @@ class CallLog(TenantOwned):
         on_delete=models.SET_NULL,
         related_name="call_logs",
         db_constraint=False,
+        db_index=False,  # served by the named indexes below
     )
     delivery = models.ForeignKey(
         "deliveries.Delivery",
@@ -36,6 +38,7 @@ class CallLog(TenantOwned):
         on_delete=models.SET_NULL,
         related_name="call_logs",
         db_constraint=False,
+        db_index=False,  # served by the named indexes below
     )
     attempt = models.PositiveIntegerField(default=1)
     phone = models.CharField(max_length=32, blank=True, default="")
@@ -48,11 +51,29 @@ class CallLog(TenantOwned):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Chosen from EXPLAIN (ANALYZE) on 2M rows (bench/logs_bench.py): every list filter
+        # plus the date range walks one of these backwards in (created_at, id) order and stops
+        # at the page. They are ascending on purpose: rows arrive in time order, and ascending
+        # keys append at the right edge of the b-tree (dense pages) where descending ones split
+        # pages in half and grow the index ~1.8x. Test calls are rare: a small partial index
+        # keeps "test=true" fast even when a range holds none.
+        # Two more are created by migration 0002 and not declared here, because their best form
+        # exists on PostgreSQL only: calllog_endpoint_time (endpoint, created_at, id) — no
+        # tenant column needed, an endpoint has one tenant; it also serves SET NULL when an
+        # endpoint is deleted — which on PostgreSQL INCLUDEs tenant, outcome, duration_ms and
+        # test so an endpoint's stats are an index-only scan; and calllog_result_trgm, a
+        # pg_trgm GIN index on UPPER(result) for ``q``.
         indexes = [
-            models.Index(fields=["tenant", "-created_at", "-id"], name="calllog_tenant_created"),
-            models.Index(fields=["tenant", "endpoint", "-created_at"], name="calllog_endpoint"),
-            models.Index(fields=["tenant", "phone", "-created_at"], name="calllog_phone"),
-            models.Index(fields=["tenant", "outcome", "-created_at"], name="calllog_outcome"),
+            models.Index(fields=["tenant", "created_at", "id"], name="calllog_tenant_time"),
+            models.Index(fields=["tenant", "phone", "created_at", "id"], name="calllog_phone_time"),
+            models.Index(
+                fields=["tenant", "outcome", "created_at", "id"], name="calllog_outcome_time"
+            ),
+            models.Index(
+                fields=["tenant", "created_at", "id"],
+                name="calllog_test_time",
+                condition=models.Q(test=True),
+            ),
             models.Index(fields=["delivery"], name="calllog_delivery"),
             models.Index(fields=["lead"], name="calllog_lead"),
         ]
@@ -71,7 +92,10 @@ class InboundStatus(models.TextChoices):
 class InboundCall(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
     handler = models.ForeignKey(
-        "inbound.InboundHandler", on_delete=models.CASCADE, related_name="calls"
+        "inbound.InboundHandler",
+        on_delete=models.CASCADE,
+        related_name="calls",
+        db_index=False,  # inboundcall_handler_time leads with it
     )
     method = models.CharField(max_length=10)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
@@ -98,8 +122,11 @@ class InboundCall(TenantOwned):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["handler", "-created_at"], name="inboundcall_handler"),
-            models.Index(fields=["tenant", "-created_at"], name="inboundcall_tenant"),
+            models.Index(fields=["handler", "created_at", "id"], name="inboundcall_handler_time"),
+            models.Index(fields=["tenant", "created_at", "id"], name="inboundcall_tenant_time"),
+            models.Index(
+                fields=["tenant", "status", "created_at", "id"], name="inboundcall_status_time"
+            ),
             models.Index(
                 fields=["handler", "dedupe_key", "-created_at"],
                 name="inboundcall_dedupe",
