@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Q
 
+from tenants.filters import IdFilter
+
 from .models import Endpoint
 
 
@@ -13,8 +15,8 @@ class EndpointFilterSet(django_filters.FilterSet):
     active = django_filters.BooleanFilter(field_name="active")
     content_type = django_filters.CharFilter(field_name="content_type")
     method = django_filters.CharFilter(field_name="method")
-    campaign = django_filters.NumberFilter(field_name="campaigns", distinct=True)
-    adaptor = django_filters.NumberFilter(field_name="adaptor_id")
+    campaign = IdFilter(field_name="campaigns", distinct=True)
+    adaptor = IdFilter(field_name="adaptor_id")
 
     class Meta:
         model = Endpoint

@@ -8,6 +8,7 @@ import django_filters
 from django.utils import timezone
 
 from logs.models import InboundCall, InboundStatus
+from tenants.filters import IdFilter, UtcDateTimeFilter
 
 from .models import BodyType, HandlerMethod, InboundHandler
 
@@ -24,7 +25,7 @@ class InboundHandlerFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
     method = django_filters.ChoiceFilter(choices=HandlerMethod.choices)
     body_type = django_filters.ChoiceFilter(choices=BodyType.choices)
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    campaign = IdFilter(field_name="campaign_id")
     active = django_filters.BooleanFilter()
 
     class Meta:
@@ -36,7 +37,7 @@ class InboundCallFilterSet(django_filters.FilterSet):
     """A handler's calls: ``since`` (ISO datetime) or ``timeframe`` (1h, 24h, 7d, 30d), the
     last 7 days when neither is given; ``method``; ``status``. Newest first."""
 
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     timeframe = django_filters.ChoiceFilter(
         choices=[(key, key) for key in TIMEFRAMES], method="filter_timeframe", empty_label="7d"
     )

@@ -2,15 +2,17 @@
 
 import django_filters
 
+from tenants.filters import IdFilter, UtcDateTimeFilter
+
 from .models import Lead
 
 
 class LeadFilterSet(django_filters.FilterSet):
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     phone = django_filters.CharFilter(method="filter_phone")
     email = django_filters.CharFilter(method="filter_email")
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    campaign = IdFilter(field_name="campaign_id")
     status = django_filters.CharFilter(field_name="status")
 
     class Meta:

@@ -16,6 +16,8 @@ from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
+from tenants.filters import UtcDateTimeFilter
+
 from .models import CallLog, InboundCall, InboundStatus, Outcome
 from .zones import tenant_zone
 
@@ -81,10 +83,10 @@ _YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
 
 class CallLogFilterSet(TenantZonedFilterSet):
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="From", widget=_DATETIME
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label="Until (exclusive)", widget=_DATETIME
     )
     phone = django_filters.CharFilter(method="filter_phone", label="Phone")
@@ -116,10 +118,10 @@ class CallLogFilterSet(TenantZonedFilterSet):
 
 
 class InboundCallFilterSet(TenantZonedFilterSet):
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="From", widget=_DATETIME
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label="Until (exclusive)", widget=_DATETIME
     )
     handler = django_filters.ModelChoiceFilter(queryset=_tenant_handlers, label="Handler")

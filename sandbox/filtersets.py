@@ -2,6 +2,8 @@
 
 import django_filters
 
+from tenants.filters import UtcDateTimeFilter
+
 from .models import BinRequest, RequestBin
 
 
@@ -14,8 +16,8 @@ class RequestBinFilterSet(django_filters.FilterSet):
 
 
 class BinRequestFilterSet(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     method = django_filters.CharFilter(method="filter_method")
     q = django_filters.CharFilter(method="filter_q")
 

@@ -124,3 +124,23 @@ def test_pagination_accepts_listed_page_sizes(world):
         Campaign.objects.create(tenant=world.a, name="c")
     body = world.api_a.get("/api/v1/campaigns/", {"page_size": 50}).json()
     assert body["count"] == 3 and body["next"] is None and len(body["results"]) == 3
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"created_before": "9999-12-31T23:59:59-05:00"},
+        {"created_after": "yesterday"},
+        {"campaign": "99999999999999999999999"},
+        {"campaign": "abc"},
+    ],
+)
+def test_bad_filter_values_are_a_400_not_a_500(world, params):
+    assert world.api_a.get("/api/v1/leads/", params).status_code == 400
+
+
+def test_an_extreme_but_valid_offset_is_converted_not_refused(world):
+    LeadFactory(tenant=world.a)
+    response = world.api_a.get("/api/v1/leads/", {"created_after": "2000-01-01T00:00:00+23:00"})
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
