@@ -38,6 +38,8 @@ from jsonpath_ng.exceptions import JSONPathError
 from jsonpath_ng.ext import parse as jsonpath_parse
 from lxml import etree
 
+from tenants.xmlsafe import hardened_parser
+
 OPS = ("eq", "ne", "contains", "regex", "truthy", "exists")
 OPS_NEEDING_VALUE = frozenset({"eq", "ne", "contains", "regex"})
 TRANSIENT_STATUSES = frozenset({408, 429})
@@ -127,20 +129,6 @@ def check_path(path: str, response_format: str) -> None:
 # ---- bodies ---------------------------------------------------------------------------------
 
 
-def _xml_parser() -> etree.XMLParser:
-    parser = getattr(_local, "xml_parser", None)
-    if parser is None:
-        parser = _local.xml_parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=False,
-            load_dtd=False,
-            dtd_validation=False,
-            remove_pis=True,
-        )
-    return parser
-
-
 def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
@@ -154,7 +142,7 @@ def parse_body(body: bytes, response_format: str) -> Any:
             raise BodyError(f"response is not valid JSON: {_short(exc)}") from exc
     if response_format == "xml":
         try:
-            root = etree.fromstring(body, _xml_parser())
+            root = etree.fromstring(body, hardened_parser())
         except (etree.XMLSyntaxError, ValueError) as exc:
             raise BodyError(f"response is not valid XML: {_short(exc)}") from exc
         if root is None:

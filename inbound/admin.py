@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import timedelta
 
 from django.contrib import admin
@@ -11,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from tenants.console import TenantAdmin, console_site
+from tenants.console import RequestContextMixin, TenantAdmin, console_request, console_site
 
 from .forms import InboundHandlerForm
 from .models import InboundHandler
@@ -19,7 +18,6 @@ from .models import InboundHandler
 CALLS_WINDOW = timedelta(days=7)
 # The request being answered, so display methods (which only get the object) can build the
 # absolute URL on the host the operator uses; a ContextVar is safe across server threads.
-_current_request: ContextVar = ContextVar("inbound_console_request", default=None)
 
 
 def calls_url(handler_id: int) -> str:
@@ -41,7 +39,7 @@ def copyable_url(url: str):
 
 
 @admin.register(InboundHandler, site=console_site)
-class InboundHandlerAdmin(TenantAdmin):
+class InboundHandlerAdmin(RequestContextMixin, TenantAdmin):
     form = InboundHandlerForm
     list_display = (
         "name",
@@ -106,7 +104,7 @@ class InboundHandlerAdmin(TenantAdmin):
     def public_url(self, obj: InboundHandler):
         if obj.pk is None:
             return "Given when the handler is saved."
-        return copyable_url(obj.public_url(_current_request.get()))
+        return copyable_url(obj.public_url(console_request()))
 
     @admin.display(description="Secret")
     def secret_state(self, obj: InboundHandler):
@@ -121,19 +119,3 @@ class InboundHandlerAdmin(TenantAdmin):
             calls_url(obj.pk),
             instructions_url(obj.pk),
         )
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        token = _current_request.set(request)
-        try:
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            return response.render() if hasattr(response, "render") else response
-        finally:
-            _current_request.reset(token)
-
-    def changelist_view(self, request, extra_context=None):
-        token = _current_request.set(request)
-        try:
-            response = super().changelist_view(request, extra_context)
-            return response.render() if hasattr(response, "render") else response
-        finally:
-            _current_request.reset(token)

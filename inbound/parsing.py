@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Iterator, Mapping
 from email.message import Message
 from urllib.parse import parse_qsl
@@ -18,6 +17,8 @@ from urllib.parse import parse_qsl
 from django.core.exceptions import SuspiciousOperation
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from lxml import etree
+
+from tenants.xmlsafe import hardened_parser
 
 from .models import BodyType
 
@@ -164,25 +165,6 @@ def _collect(pairs) -> dict:
     return data
 
 
-_PARSERS = threading.local()
-
-
-def _xml_parser() -> etree.XMLParser:
-    """This thread's hardened parser (lxml parsers must not be shared between threads)."""
-    parser = getattr(_PARSERS, "xml", None)
-    if parser is None:
-        parser = _PARSERS.xml = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=False,
-            load_dtd=False,
-            dtd_validation=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
-    return parser
-
-
 def parse_xml(body: bytes) -> dict:
     """The XML document as nested dicts below its root element; DTDs and entities refused.
 
@@ -190,7 +172,7 @@ def parse_xml(body: bytes) -> dict:
     text, attributes become keys unless a child has the same name.
     """
     try:
-        root = etree.fromstring(body, parser=_xml_parser())
+        root = etree.fromstring(body, parser=hardened_parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise BodyError(f"Malformed XML: {str(exc)[:160]}") from exc
     if root is None:

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import json
-from contextvars import ContextVar
 
 from django.contrib import admin
 from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from tenants.console import TenantAdmin, TenantRelatedFieldListFilter, console_site
+from tenants.console import (
+    RequestContextMixin,
+    TenantAdmin,
+    TenantRelatedFieldListFilter,
+    console_request,
+    console_site,
+)
 
 from .models import BinRequest, RequestBin
 
 SHOWN_ON_BIN_PAGE = 50
 # The request being answered, so display methods (which only get the object) can build an
 # absolute URL on the host the operator uses; a ContextVar is safe across server threads.
-_current_request: ContextVar = ContextVar("sandbox_console_request", default=None)
 
 
 def _requests_url(bin_id: int) -> str:
@@ -26,7 +30,7 @@ def _requests_url(bin_id: int) -> str:
 
 
 @admin.register(RequestBin, site=console_site)
-class RequestBinAdmin(TenantAdmin):
+class RequestBinAdmin(RequestContextMixin, TenantAdmin):
     list_display = ("name", "public_url", "response_status", "requests_link", "last_request_at")
     search_fields = ("name",)
     fields = (
@@ -58,7 +62,7 @@ class RequestBinAdmin(TenantAdmin):
     def public_url(self, obj: RequestBin):
         if obj.pk is None:
             return "Given when the bin is saved."
-        url = obj.absolute_url(_current_request.get())
+        url = obj.absolute_url(console_request())
         return format_html(
             '<code class="copyable" data-copy="{}">{}</code>'
             '<div class="help">Put this URL in an endpoint\'s sandbox URL to see exactly what '
@@ -108,22 +112,6 @@ class RequestBinAdmin(TenantAdmin):
             _requests_url(obj.pk),
             obj.requests.count(),
         )
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        token = _current_request.set(request)
-        try:
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            return response.render() if hasattr(response, "render") else response
-        finally:
-            _current_request.reset(token)
-
-    def changelist_view(self, request, extra_context=None):
-        token = _current_request.set(request)
-        try:
-            response = super().changelist_view(request, extra_context)
-            return response.render() if hasattr(response, "render") else response
-        finally:
-            _current_request.reset(token)
 
     @admin.action(description="Clear the requests of the selected bins", permissions=["change"])
     def clear_requests(self, request, queryset):

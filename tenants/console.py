@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AuthenticationForm
@@ -79,6 +81,38 @@ class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
         if issubclass(field.related_model, TenantOwned):
             limit = {"tenant": getattr(request, "tenant", None)}
         return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)
+
+
+_console_request: ContextVar = ContextVar("console_request", default=None)
+
+
+def console_request():
+    """The request a console page is rendering, for display methods that need it (absolute
+    URLs); None outside a page of an admin using ``RequestContextMixin``."""
+    return _console_request.get()
+
+
+class RequestContextMixin:
+    """Expose the request to list/detail display methods through ``console_request()``.
+
+    The response is rendered inside the context, because display methods run at render time.
+    """
+
+    def _with_request(self, request, view, *args):
+        token = _console_request.set(request)
+        try:
+            response = view(request, *args)
+            return response.render() if hasattr(response, "render") else response
+        finally:
+            _console_request.reset(token)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._with_request(
+            request, super().changeform_view, object_id, form_url, extra_context
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        return self._with_request(request, super().changelist_view, extra_context)
 
 
 class TenantAdmin(admin.ModelAdmin):
