@@ -72,24 +72,3 @@ class EndpointTestSerializer(serializers.Serializer):
                 {"lead": ["Give either a lead id (lead) or sample values (fields), not both."]}
             )
         return data
-
-
-class TestCallSerializer(serializers.ModelSerializer):
-    """The call log a test call produced."""
-
-    class Meta:
-        model = CallLog
-        fields = [
-            "id",
-            "created_at",
-            "endpoint",
-            "lead",
-            "attempt",
-            "phone",
-            "request",
-            "response",
-            "outcome",
-            "result",
-            "duration_ms",
-            "test",
-        ]

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from endpoints.models import Endpoint
 from leads.models import Lead
 from leads.services import LeadInvalid, normalise
+from logs.api.serializers import CallLogSerializer
 from tenants.api.base import TenantReadOnlyViewSet
 
 from .. import services
@@ -21,7 +22,6 @@ from .serializers import (
     DeliveryDetailSerializer,
     DeliverySerializer,
     EndpointTestSerializer,
-    TestCallSerializer,
 )
 
 
@@ -70,7 +70,7 @@ class DeliveryViewSet(TenantReadOnlyViewSet):
 class EndpointTestView(APIView):
     """POST /endpoints/{id}/test/: send one real request now and answer its call log."""
 
-    @extend_schema(request=EndpointTestSerializer, responses=TestCallSerializer)
+    @extend_schema(request=EndpointTestSerializer, responses=CallLogSerializer)
     def post(self, request, pk: int):
         tenant = request.tenant
         endpoint = get_object_or_404(
@@ -91,4 +91,6 @@ class EndpointTestView(APIView):
             except LeadInvalid as exc:
                 raise serializers.ValidationError({"fields": exc.errors}) from exc
         log = send_now(endpoint, lead=lead, fields=fields, sandbox=data.get("sandbox"))
-        return Response(TestCallSerializer(log).data, status=status.HTTP_200_OK)
+        return Response(
+            CallLogSerializer(log, context={"request": request}).data, status=status.HTTP_200_OK
+        )
