@@ -113,9 +113,12 @@ class DemoServer:
         return {}
 
     def _healthy(self) -> bool:
+        """Our /healthz answers (it reports the database); another process that grabbed the
+        port in the meantime does not count, and rundemo then exits on the bind error."""
         try:
-            return httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
+            response = httpx.get(f"{self.base_url}/healthz", timeout=2)
+            return response.status_code == 200 and "database" in response.json()
+        except (httpx.HTTPError, ValueError):
             return False
 
     def log(self) -> str:
