@@ -62,5 +62,15 @@ bench-logs: install
 bench-quick: install
 	$(PY) -m bench.run --quick $(BENCH_ARGS)
 
+## Fault injection on the real stack (database hub_faults, a private redis-server, gunicorn,
+## a Celery worker and beat, a local buyer): a flapping buyer, SIGKILLed workers, Redis killed
+## and flushed, and last the shared PostgreSQL restarted. Prints the counts of each scenario.
+faults: install
+	$(PY) -m faults.run --postgres $(FAULTS_ARGS)
+
+## Schemathesis against every API operation, with more examples than the suite's run.
+fuzz-api: install
+	HUB_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),25) DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest tests/security/test_api_fuzz.py -p no:xdist $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) db.sqlite3

@@ -16,6 +16,7 @@ from tenants.console import console_site
 from . import presets
 from .models import Endpoint
 from .services import create_from_preset, toggle_active
+from .validation import endpoint_warnings
 
 
 def _require_write(request) -> None:
@@ -95,4 +96,6 @@ def create_preset_view(request, key: str):
     messages.success(
         request, f"Endpoint “{endpoint.name}” created from {preset.name}. Review and test it."
     )
+    for warning in endpoint_warnings(endpoint):
+        messages.warning(request, warning)
     return HttpResponseRedirect(reverse("console:endpoints_endpoint_change", args=[endpoint.pk]))

@@ -355,3 +355,4 @@ class _Preview:
     def __init__(self, data: dict):
         self.url = data.get("url", "")
         self.sandbox_url = data.get("sandbox_url", "")
+        self.auth = data.get("auth") or {}

@@ -322,3 +322,12 @@ def destination_warnings(**urls: str) -> list[str]:
             )
             warnings.append(f"{field}: {warning}; {state}.")
     return warnings
+
+
+def endpoint_warnings(endpoint) -> list[str]:
+    """``destination_warnings`` for every URL an endpoint (or an unsaved preview) calls."""
+    auth = getattr(endpoint, "auth", None) or {}
+    token_url = auth.get("token_url", "") if auth.get("type") == "oauth2" else ""
+    return destination_warnings(
+        url=endpoint.url, sandbox_url=endpoint.sandbox_url, token_url=token_url
+    )

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from . import audit
 from .console import TenantAdmin, console_site
 from .models import ApiKey, AuditEvent, Membership, Tenant
 
@@ -30,6 +31,7 @@ class ApiKeyAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         key, raw = ApiKey.issue(request.tenant, obj.name, obj.role)
         obj.pk = key.pk
+        audit.record(request, "create", key)
         messages.warning(
             request, f"API key created. Copy it now, it will not be shown again: {raw}"
         )
@@ -38,8 +40,13 @@ class ApiKeyAdmin(TenantAdmin):
     def revoke(self, request, queryset):
         from django.utils import timezone
 
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} key(s).")
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        for key in keys:
+            before = audit.snapshot(key)
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            audit.record(request, "update", key, before)
+        self.message_user(request, f"Revoked {len(keys)} key(s).")
 
 
 @admin.register(AuditEvent, site=console_site)

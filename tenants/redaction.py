@@ -77,6 +77,8 @@ def redact_mapping(data: Mapping, secrets: Iterable[str] = ()) -> dict:
         if isinstance(value, list):
             return [walk(v) for v in value]
         if isinstance(value, str):
+            if value.startswith(("http://", "https://")):
+                value = redact_url(value)
             return redact_text(value, secrets)
         return value
 

@@ -21,7 +21,7 @@ from ..validation import (
     clean_signing_secret,
     clean_success,
     clean_url,
-    destination_warnings,
+    endpoint_warnings,
     headers_for_display,
     parse_headers_text,
     rule_validators,
@@ -115,7 +115,7 @@ class EndpointSerializer(TenantScopedSerializer):
         return bool((obj.secrets or {}).get("signing_secret"))
 
     def get_warnings(self, obj) -> list[str]:
-        return destination_warnings(url=obj.url, sandbox_url=obj.sandbox_url)
+        return endpoint_warnings(obj)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -1,6 +1,7 @@
 from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
+from .. import audit
 from ..models import ApiKey
 from .base import TenantScopedSerializer
 
@@ -35,10 +36,13 @@ class ApiKeyViewSet(
             serializer.validated_data["name"],
             serializer.validated_data.get("role", "admin"),
         )
+        audit.record(request, "create", key)
         return Response({**ApiKeySerializer(key).data, "key": raw}, status=201)
 
     def perform_destroy(self, instance):
         from django.utils import timezone
 
+        before = audit.snapshot(instance)
         instance.revoked_at = instance.revoked_at or timezone.now()
         instance.save(update_fields=["revoked_at"])
+        audit.record(self.request, "update", instance, before)

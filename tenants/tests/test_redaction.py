@@ -31,3 +31,9 @@ def test_mapping_masks_sensitive_keys_header_rows_and_known_values():
     assert clean["headers"][0]["value"] == MASK
     assert clean["headers"][1]["value"] == "b"
     assert "zzsecretzz" not in clean["note"]
+
+
+def test_mapping_masks_credentials_in_url_values():
+    clean = redact_mapping({"auth": {"endpoint": "https://api.test/t?api_key=K9x2&x=1"}})
+    assert "K9x2" not in clean["auth"]["endpoint"]
+    assert "x=1" in clean["auth"]["endpoint"]

@@ -1,0 +1,1 @@
+"""Fault-injection runs against the real stack (``make faults``); see faults/run.py."""
