@@ -18,6 +18,11 @@ Escaping — every ``{{ value }}`` is escaped for the body's format, so a lead v
   controls other than tab/CR/LF, lone surrogates, U+FFFE/U+FFFF) are *removed*.
 * form: the text is percent-encoded as in ``application/x-www-form-urlencoded``
   (``a={{ fields.first_name }}&b=...``).
+* text: no escaping (not an adaptor body format: ``FORMATS`` lists those). For other callers
+  whose output has no structure to protect, such as an inbound handler's plain-text answer.
+
+One sandbox for every template a tenant writes: inbound handler answers render here too.
+``field`` (default ``body_template``) names the setting in messages and on the errors.
 
 Text: ``None`` and missing values are "", booleans ``true``/``false``, lists are joined with the
 adaptor's delimiter, objects are compact JSON. Output the template itself produced (a macro call,
@@ -27,13 +32,14 @@ Filters: the transforms (``upper lower title trim digits phone_e164 phone_10 dat
 truncate(n) prefix(text) suffix(text)`` and ``lookup({...})`` for ``map:``), ``tojson``/``json``
 and the harmless Jinja built-ins (``default join replace length first last sort …``).
 
-Cost is bounded: templates are at most 64 KiB, output at most 1 MiB, any single value at most
-1 MiB; loops, calls and filters share a budget of 100,000 steps and 64 Mi characters of
-work; ``range`` is capped at 10,000. Sandbox escapes (``''.__class__``, private attributes,
-mutating methods, ``str.format``) are refused. Every failure is a ``TemplateRejected`` (syntax,
-security, limits: also reported when the adaptor is saved) or another ``RenderError``.
+Cost is bounded: templates are at most 64 KiB, output at most 1 MiB (or the caller's lower
+cap), any single value at most 1 MiB; loops, calls and filters share a budget of 100,000 steps
+and 64 Mi characters of work; ``range`` is capped at 10,000. Sandbox escapes
+(``''.__class__``, private attributes, mutating methods, ``str.format``) are refused. Every
+failure is a ``TemplateRejected`` (syntax, security, limits: also reported when the adaptor is
+saved) or another ``RenderError``.
 
-Templates are compiled once per (format, source) and kept in a small LRU cache.
+Templates are compiled once per (format, source, field) and kept in a small LRU cache.
 """
 
 from __future__ import annotations
@@ -65,7 +71,13 @@ MAX_WORK_CHARS = 64 * 1024 * 1024
 MAX_RANGE = 10_000
 MAX_EXPONENT = 100
 
+# The formats of adaptor bodies (what ``body_template`` is validated against).
 FORMATS = ("json", "xml", "form")
+# ``text``: no escaping at all, for callers whose output is not a structured body (the inbound
+# handler's plain-text answers). Not an adaptor body format.
+TEXT = "text"
+ALL_FORMATS = (*FORMATS, TEXT)
+DEFAULT_FIELD = "body_template"
 
 # Characters XML 1.0 cannot carry at all (a character reference would not help either).
 XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -118,19 +130,21 @@ _ESCAPES: dict[str, Callable[[str], str]] = {
     "json": escape_json,
     "xml": escape_xml,
     "form": quote_plus,
+    TEXT: str,
 }
 
 
 class _Budget:
     """What one render may still spend; lives in a ContextVar for the render's duration."""
 
-    __slots__ = ("steps", "work", "delimiter", "escape")
+    __slots__ = ("steps", "work", "delimiter", "escape", "field")
 
-    def __init__(self, delimiter: str, escape: Callable[[str], str]):
+    def __init__(self, delimiter: str, escape: Callable[[str], str], field: str):
         self.steps = MAX_STEPS
         self.work = MAX_WORK_CHARS
         self.delimiter = delimiter
         self.escape = escape
+        self.field = field
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("adaptor_template_budget", default=None)
@@ -214,7 +228,9 @@ def _transform_filter(name: str) -> Callable[..., Any]:
         try:
             step = build_step(name, args[0] if args else None)
         except TransformError as exc:
-            raise TemplateRejected(f"body_template: filter {exc}", field="body_template") from exc
+            budget = _BUDGET.get()
+            field = budget.field if budget is not None else DEFAULT_FIELD
+            raise TemplateRejected(f"{field}: filter {exc}", field=field) from exc
         if isinstance(value, (list, tuple)):
             return [step(item) for item in value]
         return step(value)
@@ -325,8 +341,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return result
 
 
-def _reject(node: nodes.Node, message: str) -> TemplateRejected:
-    return TemplateRejected(f"body_template line {node.lineno}: {message}")
+def _reject(field: str, node: nodes.Node, message: str) -> TemplateRejected:
+    return TemplateRejected(f"{field} line {node.lineno}: {message}", field=field)
 
 
 def _filter(node: nodes.Node | None, name: str, lineno: int) -> nodes.Filter:
@@ -336,9 +352,12 @@ def _filter(node: nodes.Node | None, name: str, lineno: int) -> nodes.Filter:
 class _Harden(NodeTransformer):
     """Refuses what the sandbox should never see and routes loops/joins through the budget."""
 
+    def __init__(self, field: str):
+        self.field = field
+
     def visit_For(self, node: nodes.For) -> nodes.For:
         if node.recursive:
-            raise _reject(node, "recursive loops are not supported.")
+            raise _reject(self.field, node, "recursive loops are not supported.")
         self.generic_visit(node)
         node.iter = _filter(node.iter, "hub_iter", node.lineno)
         return node
@@ -354,18 +373,18 @@ class _Harden(NodeTransformer):
 
     def visit_Getattr(self, node: nodes.Getattr) -> nodes.Node:
         if node.attr.startswith("_"):
-            raise _reject(node, f"access to {node.attr!r} is not allowed.")
+            raise _reject(self.field, node, f"access to {node.attr!r} is not allowed.")
         return self.generic_visit(node)
 
     def visit_Getitem(self, node: nodes.Getitem) -> nodes.Node:
         arg = node.arg
         if isinstance(arg, nodes.Const) and isinstance(arg.value, str) and arg.value[:1] == "_":
-            raise _reject(node, f"access to {arg.value!r} is not allowed.")
+            raise _reject(self.field, node, f"access to {arg.value!r} is not allowed.")
         return self.generic_visit(node)
 
     def _unsupported(self, node: nodes.Node) -> nodes.Node:
         tag = _TAGS.get(type(node).__name__, type(node).__name__.lower())
-        raise _reject(node, f"{{% {tag} %}} is not supported.")
+        raise _reject(self.field, node, f"{{% {tag} %}} is not supported.")
 
     visit_Extends = visit_Include = visit_Import = visit_FromImport = _unsupported
     visit_FilterBlock = _unsupported
@@ -388,56 +407,74 @@ def _environment(fmt: str) -> _Sandbox:
     return env
 
 
-_ENVIRONMENTS = {fmt: _environment(fmt) for fmt in FORMATS}
+_ENVIRONMENTS = {fmt: _environment(fmt) for fmt in ALL_FORMATS}
 
 
 @lru_cache(maxsize=256)
-def _compile(fmt: str, source: str) -> tuple[Template | None, str]:
-    """``(template, "")`` or ``(None, why)``; failures are cached too, they are just as costly."""
+def _compile(fmt: str, source: str, field: str) -> tuple[Template | None, str]:
+    """``(template, "")`` or ``(None, why)``; failures are cached too, they are just as costly.
+
+    ``field`` is part of the key only because it is part of the message of a failure.
+    """
     if len(source) > MAX_TEMPLATE_CHARS:
-        return None, f"body_template is longer than {MAX_TEMPLATE_CHARS:,} characters."
+        return None, f"{field} is longer than {MAX_TEMPLATE_CHARS:,} characters."
     env = _ENVIRONMENTS[fmt]
     try:
-        tree = _Harden().visit(env.parse(source))
+        tree = _Harden(field).visit(env.parse(source))
         tree.set_environment(env)
         return env.from_string(tree), ""
     except TemplateSyntaxError as exc:
-        return None, f"body_template line {exc.lineno}: {exc.message}"
+        return None, f"{field} line {exc.lineno}: {exc.message}"
     except TemplateRejected as exc:
         return None, str(exc)
+    except RecursionError:
+        return None, f"{field}: expressions nest too deeply."
 
 
-def compile_template(fmt: str, source: str) -> Template:
-    """The compiled template for ``fmt`` (json, xml, form); raises TemplateRejected."""
+def compile_template(fmt: str, source: str, *, field: str = DEFAULT_FIELD) -> Template:
+    """The compiled template for ``fmt`` (json, xml, form or text); raises TemplateRejected.
+
+    ``field`` names the setting the source comes from, in messages and ``TemplateRejected.field``.
+    """
     if fmt not in _ENVIRONMENTS:
         raise RenderError(f"unknown body format {fmt!r}.")
-    template, problem = _compile(fmt, source)
+    template, problem = _compile(fmt, source, field)
     if template is None:
-        raise TemplateRejected(problem, field="body_template")
+        raise TemplateRejected(problem, field=field)
     return template
 
 
 def render_template(
-    fmt: str, source: str, context: Mapping[str, Any], *, delimiter: str = ","
+    fmt: str,
+    source: str,
+    context: Mapping[str, Any],
+    *,
+    delimiter: str = ",",
+    field: str = DEFAULT_FIELD,
+    max_output: int = MAX_OUTPUT_BYTES,
 ) -> str:
-    """Render ``source`` for a ``fmt`` body; raises TemplateRejected or RenderError."""
-    template = compile_template(fmt, source)
-    token = _BUDGET.set(_Budget(delimiter, _ESCAPES[fmt]))
+    """Render ``source`` with ``fmt`` escaping; raises TemplateRejected or RenderError.
+
+    ``field`` names the setting in messages and on the errors; ``max_output`` caps the output
+    (at most MAX_OUTPUT_BYTES: a larger value is lowered to it).
+    """
+    template = compile_template(fmt, source, field=field)
+    limit = min(max_output, MAX_OUTPUT_BYTES)
+    token = _BUDGET.set(_Budget(delimiter, _ESCAPES[fmt], field))
     chunks: list[str] = []
     size = 0
     try:
         for chunk in template.generate(**context):
             size += len(chunk)
-            if size > MAX_OUTPUT_BYTES:
+            if size > limit:
                 raise TemplateRejected(
-                    f"body_template output is larger than {MAX_OUTPUT_BYTES:,} bytes.",
-                    field="body_template",
+                    f"{field} output is larger than {limit:,} bytes.", field=field
                 )
             chunks.append(chunk)
     except RenderError:
         raise
     except SecurityError as exc:
-        raise TemplateRejected(f"body_template: {exc}", field="body_template") from exc
+        raise TemplateRejected(f"{field}: {exc}", field=field) from exc
     except (
         TemplateError,
         ArithmeticError,
@@ -446,11 +483,9 @@ def render_template(
         ValueError,
         AttributeError,
     ) as exc:
-        raise RenderError(f"body_template: {exc}", field="body_template") from exc
+        raise RenderError(f"{field}: {exc}", field=field) from exc
     except RecursionError as exc:
-        raise TemplateRejected(
-            "body_template: calls nest too deeply.", field="body_template"
-        ) from exc
+        raise TemplateRejected(f"{field}: calls nest too deeply.", field=field) from exc
     finally:
         _BUDGET.reset(token)
     return "".join(chunks)

@@ -1,11 +1,25 @@
 """What the receiver answers: the handler's response template and the fixed answers.
 
 A handler's ``response`` is ``{"status_code", "content_type", "body"}``; ``body`` is a Jinja2
-template rendered in a sandbox that sees ``lead`` (its fields at the top level, plus ``id``,
-``campaign``, ``created_at`` and ``fields``) and ``status`` (``accepted`` for a new lead,
-``updated`` for an existing one, ``found`` for a GET lookup). Templates are validated when
-saved; one that still fails when rendered falls back to the default answer and the error is
-kept on the call's log row.
+template that sees ``lead`` (its fields at the top level, plus ``id``, ``campaign``,
+``created_at`` and ``fields``) and ``status`` (``accepted`` for a new lead, ``updated`` for an
+existing one, ``found`` for a GET lookup).
+
+It renders in the adaptors' sandbox (``adaptors.templating``), the one sandbox for every
+template a tenant writes: the same step budget, capped ``range``, filters and refusals, with the
+output capped at MAX_BODY_CHARS here. What a value prints as follows that module: missing values
+and ``None`` are empty (never an error), booleans ``true``/``false``, lists comma-joined,
+objects compact JSON.
+
+Escaping follows the answer's content type. A JSON answer (``application/json``, the default,
+or any ``…+json``) escapes every ``{{ value }}`` as the inside of a JSON string, so a lead value
+with quotes or newlines cannot break the document: write ``{"email": "{{ lead.email }}"}``;
+numbers and booleans also work unquoted (``{"id": {{ lead.id }}}``) and ``tojson`` inserts any
+value as JSON as is (``{"hello": {{ lead.first_name|tojson }}}``). Any other content type is
+plain text, printed without escaping.
+
+Templates are validated when saved (a sample lead is rendered); one that still fails when
+rendered falls back to the default answer and the error is kept on the call's log row.
 """
 
 from __future__ import annotations
@@ -14,14 +28,15 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+# A deliberate dependency on the adaptors app: tenant templates run in one hardened sandbox,
+# written once (adaptors.templating), rather than in a second, weaker one here.
+from adaptors.errors import RenderError, TemplateRejected
+from adaptors.templating import TEXT, render_template
 
 MAX_BODY_CHARS = 64 * 1024
 MAX_TEMPLATE_CHARS = 20_000
-MAX_REPEAT = 10_000
+FIELD = "response.body"
 JSON = "application/json"
 _CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;[ -~]*)?")
 
@@ -37,35 +52,8 @@ class Answer:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-class _Environment(SandboxedEnvironment):
-    """The sandbox, plus a bound on ``*`` and ``**`` so a template cannot build huge values."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "*":
-            for count, other in ((left, right), (right, left)):
-                if (
-                    isinstance(count, int)
-                    and isinstance(other, (str, list, tuple))
-                    and count * max(len(other), 1) > MAX_REPEAT
-                ):
-                    raise SecurityError("the result of * would be too large")
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
-            raise SecurityError("the exponent of ** is too large")
-        return super().call_binop(context, operator, left, right)
-
-
-_ENV = _Environment(autoescape=False, keep_trailing_newline=True)
-
-
 class ResponseConfigError(ValueError):
     """A handler response that cannot be saved; the message says what is wrong."""
-
-
-@lru_cache(maxsize=256)
-def _compile(source: str):
-    return _ENV.from_string(source)
 
 
 def lead_context(lead_id: int | None, fields: Mapping, campaign_id=None, created_at=None) -> dict:
@@ -92,24 +80,34 @@ def render(response: Mapping | None, status: str, lead: Mapping, default_code: i
     if not source:
         return Answer(code, default_body(status, lead.get("id")), JSON)
     try:
-        body = _render_capped(source, {"lead": lead, "status": status})
-    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
-        # A template that passed validation can still fail on real data (a missing key, a
-        # division by zero): the lead is stored, so answer the default and log the reason.
+        body = _render(source, content_type, {"lead": lead, "status": status})
+    except RenderError as exc:  # TemplateRejected is one too
+        # A template that passed validation can still fail on real data (a division by a
+        # lead's zero): the lead is stored, so answer the default and log the reason.
         reason = f"Response template failed: {str(exc)[:200]}"
         return Answer(code, default_body(status, lead.get("id")), JSON, reason)
     return Answer(code, body, content_type)
 
 
-def _render_capped(source: str, context: dict) -> str:
-    parts: list[str] = []
-    size = 0
-    for chunk in _compile(source).generate(**context):
-        size += len(chunk)
-        if size > MAX_BODY_CHARS:
-            raise ValueError(f"the rendered body is over {MAX_BODY_CHARS} characters")
-        parts.append(chunk)
-    return "".join(parts)
+def template_format(content_type: str) -> str:
+    """The escaping of a ``content_type`` answer: ``json`` or ``xml`` for those media types
+    (so a lead value can never break the document), else text."""
+    subtype = content_type.split(";", 1)[0].strip().lower().partition("/")[2]
+    for fmt in ("json", "xml"):
+        if subtype == fmt or subtype.endswith("+" + fmt):
+            return fmt
+    return TEXT
+
+
+def _render(source: str, content_type: str, context: dict) -> str:
+    """The rendered body; TemplateRejected or RenderError (both name ``response.body``)."""
+    return render_template(
+        template_format(content_type),
+        source,
+        context,
+        field=FIELD,
+        max_output=MAX_BODY_CHARS,
+    )
 
 
 SAMPLE_LEAD = lead_context(
@@ -156,14 +154,13 @@ def validate_response(response) -> dict:
         if not isinstance(body, str):
             raise ResponseConfigError("body must be a template string.")
         if len(body) > MAX_TEMPLATE_CHARS:
-            raise ResponseConfigError(f"body is longer than {MAX_TEMPLATE_CHARS} characters.")
+            raise ResponseConfigError(f"{FIELD} is longer than {MAX_TEMPLATE_CHARS:,} characters.")
+        context = {"lead": SAMPLE_LEAD, "status": "accepted"}
         try:
-            _render_capped(body, {"lead": SAMPLE_LEAD, "status": "accepted"})
-        except SecurityError as exc:
-            raise ResponseConfigError(f"body is not allowed: {exc}") from exc
-        except TemplateError as exc:
-            raise ResponseConfigError(f"body is not a valid template: {exc}") from exc
-        except (ArithmeticError, TypeError, ValueError, LookupError) as exc:
-            raise ResponseConfigError(f"body fails on a sample lead: {exc}") from exc
+            _render(body, clean.get("content_type") or JSON, context)
+        except TemplateRejected as exc:
+            raise ResponseConfigError(str(exc)) from exc
+        except RenderError as exc:
+            raise ResponseConfigError(f"{exc} (rendering a sample lead)") from exc
         clean["body"] = body
     return clean

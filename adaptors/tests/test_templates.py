@@ -6,7 +6,14 @@ from lxml import etree
 
 from adaptors.errors import RenderError, TemplateRejected
 from adaptors.render import render_request
-from adaptors.templating import MAX_OUTPUT_BYTES, MAX_TEMPLATE_CHARS, compile_template
+from adaptors.templating import (
+    FORMATS,
+    MAX_OUTPUT_BYTES,
+    MAX_TEMPLATE_CHARS,
+    TEXT,
+    compile_template,
+    render_template,
+)
 
 from .support import adaptor, endpoint
 
@@ -217,3 +224,50 @@ def test_templates_are_compiled_once_per_format_and_source():
 def test_lone_surrogate_in_a_template_value_still_yields_utf8():
     body = render('{"a": "{{ fields.first_name }}"}', fields={"first_name": "x\udc80"})
     assert json.loads(body) == {"a": "x\ufffd"}
+
+
+def test_text_format_prints_values_unescaped_but_is_not_a_body_format():
+    context = {"fields": {"first_name": NASTY, "tags": ["a", "b"], "none": None}}
+    source = "{{ fields.first_name }}|{{ fields.tags }}|{{ fields.none }}|{{ fields.tags|tojson }}"
+    assert render_template(TEXT, source, context) == f'{NASTY}|a,b||["a", "b"]'
+    assert TEXT not in FORMATS
+
+
+@pytest.mark.parametrize(
+    ("source", "context", "kind", "message"),
+    [
+        ("{{ x ", {}, TemplateRejected, "response.body line 1: "),
+        ("{{ x.__class__ }}", {}, TemplateRejected, "response.body line 1: access to '__class__'"),
+        ("{{ range(100000) }}", {}, TemplateRejected, "response.body: range() is limited"),
+        ("{{ x|date('nope') }}", {"x": "2024-01-02"}, TemplateRejected, "response.body: filter"),
+        ("{{ 1 / x }}", {"x": 0}, RenderError, "response.body: division by zero"),
+        ("x" * (MAX_TEMPLATE_CHARS + 1), {}, TemplateRejected, "response.body is longer than"),
+    ],
+)
+def test_errors_name_the_field_the_caller_gives(source, context, kind, message):
+    with pytest.raises(kind) as info:
+        render_template(TEXT, source, context, field="response.body")
+    assert str(info.value).startswith(message)
+    assert info.value.field == "response.body"
+    with pytest.raises(kind) as default:
+        render_template(TEXT, source, context)
+    assert str(default.value).startswith(message.replace("response.body", "body_template"))
+    assert default.value.field == "body_template"
+
+
+def test_callers_may_cap_the_output_lower_but_not_higher():
+    source = "{{ 'x' * 1000 }}"
+    assert len(render_template(TEXT, source, {}, max_output=1000)) == 1000
+    with pytest.raises(TemplateRejected, match="larger than 999 "):
+        render_template(TEXT, source, {}, max_output=999)
+    big = "{% for i in range(2) %}{{ 'x' * 1000000 }}{% endfor %}"
+    with pytest.raises(TemplateRejected, match=f"larger than {MAX_OUTPUT_BYTES:,} "):
+        render_template(TEXT, big, {}, max_output=10 * MAX_OUTPUT_BYTES)
+
+
+@pytest.mark.parametrize("opening", ["(", "[", "-"])
+def test_deeply_nested_expressions_are_a_rejection_not_a_crash(opening):
+    closing = {"(": ")", "[": "]", "-": ""}[opening]
+    source = "{{ " + opening * 5000 + "1" + closing * 5000 + " }}"
+    with pytest.raises(TemplateRejected, match="nest too deeply"):
+        compile_template("json", source)

@@ -9,6 +9,7 @@ import time_machine
 from django.db import OperationalError, connection
 
 from deliveries.models import Delivery
+from inbound.responses import validate_response
 from leads.models import Lead, LeadField
 from logs.models import InboundCall
 from tests.factories import EndpointFactory, LeadFactory
@@ -381,12 +382,15 @@ def test_response_template_renders_lead_and_status(make_handler, hooks):
 
 
 def test_response_template_failing_at_runtime_falls_back_to_the_default(make_handler, hooks):
-    handler = make_handler(response={"body": "{{ lead.fields.nothing.deeper }}"})
+    # Valid for the sample lead (zip 94105); this lead has no zip code to make a number of.
+    config = validate_response({"body": "{{ 1000000 // (lead.zip_code|int) }}"})
+    handler = make_handler(response=config)
     response = hooks.post(handler, CONTACT)
     lead = Lead.objects.get()
     assert response.status_code == 201
     assert response.json() == {"status": "accepted", "lead_id": lead.pk}
-    assert "Response template failed" in only_call().error
+    assert only_call().error.startswith("Response template failed: response.body:")
+    assert "zip_code" in only_call().error
 
 
 def test_duplicate_answers_the_original_templated_response(make_handler, hooks):
