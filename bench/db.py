@@ -1,0 +1,58 @@
+"""The benchmark's own database and Redis db: recreated, migrated and flushed on every run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import redis
+
+from .stack import ROOT
+
+
+def maintenance_url(database_url: str) -> str:
+    """The same server, database ``postgres`` (to drop and create the benchmark database)."""
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+def database_name(database_url: str) -> str:
+    return urlsplit(database_url).path.lstrip("/")
+
+
+def recreate(database_url: str, env: dict[str, str]) -> None:
+    """Drop (ending its sessions) and create the database, then run every migration."""
+    name = database_name(database_url)
+    if not name.startswith("hub_bench"):
+        raise ValueError(f"refusing to drop {name!r}: the benchmark database must be hub_bench*")
+    with psycopg.connect(maintenance_url(database_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+
+
+def flush_redis(redis_url: str) -> None:
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+def check_services(database_url: str, redis_url: str) -> list[str]:
+    """Problems reaching PostgreSQL or Redis, as short messages (empty when both answer)."""
+    problems = []
+    try:
+        with psycopg.connect(maintenance_url(database_url), connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        problems.append(f"PostgreSQL at {maintenance_url(database_url)}: {exc}")
+    try:
+        redis.Redis.from_url(redis_url, socket_timeout=5).ping()
+    except redis.RedisError as exc:
+        problems.append(f"Redis at {redis_url}: {exc}")
+    return problems
