@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
 from django.db import models
 
 from tenants.crypto import EncryptedTextField
 from tenants.models import TenantOwned
+from tenants.urls import public_url
 
 
 def new_token() -> str:
@@ -70,11 +70,5 @@ class InboundHandler(TenantOwned):
         return f"/hooks/{self.token}"
 
     def public_url(self, request=None) -> str:
-        """The absolute URL callers post to: ``settings.HUB_PUBLIC_URL`` when set, else the
-        scheme and host of ``request`` (the path alone without either)."""
-        base = (getattr(settings, "HUB_PUBLIC_URL", "") or "").rstrip("/")
-        if base:
-            return base + self.path
-        if request is not None:
-            return request.build_absolute_uri(self.path)
-        return self.path
+        """The absolute URL callers post to (see ``tenants.urls.public_url``)."""
+        return public_url(self.path, request)

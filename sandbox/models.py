@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from tenants.models import TenantOwned
+from tenants.urls import public_url
 
 
 def new_bin_token() -> str:
@@ -42,11 +42,8 @@ class RequestBin(TenantOwned):
         return f"/sandbox/{self.token}"
 
     def absolute_url(self, request=None) -> str:
-        """The public URL: HUB_PUBLIC_URL when set, else the host the request came to."""
-        base = (settings.HUB_PUBLIC_URL or "").rstrip("/")
-        if base:
-            return base + self.path
-        return request.build_absolute_uri(self.path) if request is not None else self.path
+        """The public URL (see ``tenants.urls.public_url``)."""
+        return public_url(self.path, request)
 
 
 class BinRequest(TenantOwned):
