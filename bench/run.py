@@ -181,6 +181,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="measure each gunicorn configuration first (default: on for full runs)",
     )
+    parser.add_argument(
+        "--server",
+        default="gthread-3x4",
+        choices=["sync-5", "gthread-2x8", "gthread-3x4"],
+        help="gunicorn configuration when not comparing them (naming one skips the comparison)",
+    )
     return parser.parse_args(argv)
 
 
@@ -279,9 +285,12 @@ def _run_scenarios(ctx: Ctx, args: argparse.Namespace, web_port: int, errors: li
 
     def server() -> None:
         nonlocal ready, why
-        sc_ingest.start_gunicorn(ctx, sc_ingest.DEFAULT_CONFIG, web_port)
+        chosen = next(c for c in sc_ingest.GUNICORN_CONFIGS if c["name"] == args.server)
+        sc_ingest.start_gunicorn(ctx, chosen, web_port)
         ready, why = sc_ingest.hooks_ready(ctx)
-        compare = args.compare_servers if args.compare_servers is not None else not args.quick
+        compare = args.compare_servers
+        if compare is None:
+            compare = not args.quick and args.server == sc_ingest.DEFAULT_CONFIG["name"]
         if compare:
             ctx.stack.stop("gunicorn")
             best = sc_ingest.compare_server_configs(ctx, web_port, with_hooks=ready)

@@ -161,6 +161,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connection around every task unless this is set:
+# with one small send_batch per lead, reconnecting cost most of a core.
+CELERY_DB_REUSE_MAX = read("int", "CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE = {
     "sweep-due-deliveries": {"task": "deliveries.sweep", "schedule": 5.0},
     "purge-old-logs": {"task": "logs.purge_expired", "schedule": 3600.0},
