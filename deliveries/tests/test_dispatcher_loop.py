@@ -8,29 +8,13 @@ from django.test import override_settings
 
 from deliveries import dispatcher
 from deliveries.dispatcher import DispatcherThread, start_embedded_engine
-from deliveries.engine import shutdown_engine
 from deliveries.models import Delivery, Status
 from deliveries.wakeup import notify_new_deliveries
 from tests.factories import TenantFactory
 
 from .factories import delivery_for, endpoint_for, eventually
-from .receiver import Receiver
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    shutdown_engine()
-    yield
-    shutdown_engine(timeout=5)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_engine")]
 
 
 def test_a_committed_notify_wakes_the_loop_long_before_its_next_poll(receiver):

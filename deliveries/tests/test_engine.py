@@ -10,29 +10,15 @@ from django.test import override_settings
 from django.utils import timezone
 
 from deliveries.dispatcher import claim_due, dispatch_due
-from deliveries.engine import Engine, Job, deadline_of, get_engine, shutdown_engine
+from deliveries.engine import Engine, Job, deadline_of, get_engine
 from deliveries.models import Delivery, Status
 from logs.models import CallLog
 from tests.factories import TenantFactory
 
 from .factories import delivery_for, endpoint_for, eventually
-from .receiver import HOLD, Receiver
+from .receiver import HOLD
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_engine():
-    shutdown_engine()
-    yield
-    shutdown_engine(timeout=5)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_engine")]
 
 
 @pytest.fixture

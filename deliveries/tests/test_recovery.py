@@ -18,20 +18,13 @@ from logs.models import CallLog
 from tests.factories import TenantFactory
 
 from .factories import delivery_for, endpoint_for, eventually
-from .receiver import HOLD, Receiver
+from .receiver import HOLD
 from .worker import QUEUE, beat, worker
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
 
 
 @pytest.fixture
