@@ -81,6 +81,8 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
+# The rule builder is browser JavaScript; this runs it under Node.js, which every project machine
+# has. Without Node the test cannot run at all, so it is skipped rather than faked.
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_builder_converts_between_rows_and_condition_json():
     from leads.conditions import OPS
