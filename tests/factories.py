@@ -138,3 +138,26 @@ class RequestBinFactory(factory.django.DjangoModelFactory):
 
     tenant = factory.SubFactory(TenantFactory)
     name = factory.Sequence(lambda n: f"Bin {n}")
+
+
+def handler_form_data(**overrides) -> dict:
+    """A valid console add/change form for an inbound handler, with ``overrides`` applied."""
+    data = {
+        "name": "Partner",
+        "description": "",
+        "active": "on",
+        "method": "POST",
+        "body_type": "json",
+        "campaign": "",
+        "json_template": "",
+        "parameters": "[]",
+        "mappings": "[]",
+        "protection_period_seconds": "0",
+        "conditions": "null",
+        "response": "{}",
+        "actions": '[{"type": "distribute"}]',
+        "allowed_ips": "[]",
+        "secret": "",
+        "_save": "Save",
+    }
+    return data | overrides

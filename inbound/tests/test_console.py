@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inbound.models import InboundHandler
 from logs.models import InboundCall
-from tests.factories import InboundHandlerFactory
+from tests.factories import InboundHandlerFactory, handler_form_data
 
 from .conftest import SECRET
 
@@ -31,26 +31,7 @@ def calls_page(handler) -> str:
     return f"/console/x/inbound/handlers/{handler.pk}/calls/"
 
 
-def form_data(**overrides) -> dict:
-    data = {
-        "name": "Partner",
-        "description": "",
-        "active": "on",
-        "method": "POST",
-        "body_type": "json",
-        "campaign": "",
-        "json_template": "",
-        "parameters": "[]",
-        "mappings": "[]",
-        "protection_period_seconds": "0",
-        "conditions": "null",
-        "response": "{}",
-        "actions": '[{"type": "distribute"}]',
-        "allowed_ips": "[]",
-        "secret": "",
-    }
-    data.update(overrides)
-    return data
+form_data = handler_form_data
 
 
 def test_list_shows_calls_of_the_last_seven_days_with_a_link(world, make_handler, hooks):

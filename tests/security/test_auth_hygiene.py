@@ -24,6 +24,7 @@ from tests.factories import (
     CampaignFactory,
     DeliveryFactory,
     EndpointFactory,
+    handler_form_data,
 )
 from tests.security.support import tenant_state
 
@@ -321,24 +322,9 @@ def _endpoint_form(adaptor, **overrides) -> dict:
 
 
 def _handler_form(**overrides) -> dict:
-    data = {
-        "name": "Console handler",
-        "description": "",
-        "active": "on",
-        "method": "POST",
-        "body_type": "json",
-        "campaign": "",
-        "json_template": "",
-        "parameters": "[]",
-        "mappings": "[]",
-        "protection_period_seconds": "0",
-        "conditions": "null",
-        "response": "{}",
-        "actions": '[{"type": "distribute"}]',
-        "allowed_ips": "[]",
-        "secret": SECRETS["handler"],
-    }
-    return data | overrides
+    return handler_form_data(
+        **{"name": "Console handler", "secret": SECRETS["handler"], **overrides}
+    )
 
 
 def test_console_changes_are_audited_with_the_user_and_secrets_masked(world, owner):
