@@ -28,7 +28,7 @@ from importlib import metadata, util
 from . import db, report
 from .context import Ctx, Sizes, cpu_busy, loadavg, worker_flags
 from .loadgen import have_wrk
-from .stack import OUT, ROOT, Stack, StackError, venv_tool
+from .stack import DEFAULT_CONFIG, GUNICORN_CONFIGS, OUT, ROOT, Stack, StackError, venv_tool
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hub_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
@@ -183,8 +183,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--server",
-        default="gthread-3x4",
-        choices=["sync-5", "gthread-2x8", "gthread-3x4"],
+        default=DEFAULT_CONFIG["name"],
+        choices=[config["name"] for config in GUNICORN_CONFIGS],
         help="gunicorn configuration when not comparing them (naming one skips the comparison)",
     )
     return parser.parse_args(argv)
@@ -285,12 +285,12 @@ def _run_scenarios(ctx: Ctx, args: argparse.Namespace, web_port: int, errors: li
 
     def server() -> None:
         nonlocal ready, why
-        chosen = next(c for c in sc_ingest.GUNICORN_CONFIGS if c["name"] == args.server)
+        chosen = next(c for c in GUNICORN_CONFIGS if c["name"] == args.server)
         sc_ingest.start_gunicorn(ctx, chosen, web_port)
         ready, why = sc_ingest.hooks_ready(ctx)
         compare = args.compare_servers
         if compare is None:
-            compare = not args.quick and args.server == sc_ingest.DEFAULT_CONFIG["name"]
+            compare = not args.quick and args.server == DEFAULT_CONFIG["name"]
         if compare:
             ctx.stack.stop("gunicorn")
             best = sc_ingest.compare_server_configs(ctx, web_port, with_hooks=ready)

@@ -20,16 +20,8 @@ from logs.models import InboundCall
 from . import loadgen
 from .context import Ctx, Row
 from .sc_e2e import cancel_open
-from .stack import venv_tool
+from .stack import GUNICORN_CONFIGS, venv_tool
 
-# Server configurations compared on 2 cores: sync workers (2×cores+1, one request each)
-# against threaded workers (requests overlap while one waits on PostgreSQL).
-GUNICORN_CONFIGS = [
-    {"name": "sync-5", "worker_class": "sync", "workers": 5, "threads": 1},
-    {"name": "gthread-2x8", "worker_class": "gthread", "workers": 2, "threads": 8},
-    {"name": "gthread-3x4", "worker_class": "gthread", "workers": 3, "threads": 4},
-]
-DEFAULT_CONFIG = GUNICORN_CONFIGS[2]
 INGEST_TARGET_RPS = 1000
 INGEST_TARGET_RATIO = 0.30
 INGEST_TARGET_P99_MS = 150

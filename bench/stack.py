@@ -25,6 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 VENV_BIN = Path(sys.executable).parent
 
+# Server configurations compared on 2 cores: sync workers (2×cores+1, one request each)
+# against threaded workers (requests overlap while one waits on PostgreSQL).
+GUNICORN_CONFIGS = [
+    {"name": "sync-5", "worker_class": "sync", "workers": 5, "threads": 1},
+    {"name": "gthread-2x8", "worker_class": "gthread", "workers": 2, "threads": 8},
+    {"name": "gthread-3x4", "worker_class": "gthread", "workers": 3, "threads": 4},
+    {"name": "gthread-2x16", "worker_class": "gthread", "workers": 2, "threads": 16},
+]
+DEFAULT_CONFIG = GUNICORN_CONFIGS[2]
+
 
 def venv_tool(name: str) -> str:
     """The tool installed beside this Python (``.venv/bin/<name>``), else the one on PATH."""

@@ -196,6 +196,7 @@ class _Run:
     trace: list[dict] = field(default_factory=list)
     new: list[Delivery] = field(default_factory=list)
     unsold_reason: str = "no endpoint matched"
+    reserve: bool = True  # False: raise NeedsReservation instead of touching cap counters
 
     def note(self, rule: Rule | None, step: str, decision: str, reason: str, **extra) -> None:
         endpoint_id = extra.pop("endpoint_id", None)
@@ -246,10 +247,17 @@ def skip_reason(rule: Rule, fields, now: dt.datetime) -> str | None:
     return None
 
 
+class NeedsReservation(Exception):
+    """A plan made with ``reserve=False`` reached an endpoint with caps: the lead has to be
+    routed by ``route_lead``, whose transaction reserves them."""
+
+
 def _take(run: _Run, rule: Rule, step: str) -> bool:
     """Check ``rule`` for the lead and, if it takes it, reserve caps and write the delivery."""
     reason = skip_reason(rule, run.lead.fields, run.now)
     if reason is None:
+        if not run.reserve and caps.active_caps(rule.caps):
+            raise NeedsReservation(rule.id)
         try:
             reserved = caps.reserve(rule.id, rule.caps, rule.zone, run.now)
         except caps.CapReached as full:
@@ -363,6 +371,35 @@ def _past_of(lead_ids: Iterable[int]) -> dict[int, list[_Past]]:
     return found
 
 
+def plan_routing(
+    lead: Lead,
+    distribute: bool = True,
+    only_endpoints: list[int] | None = None,
+    *,
+    reserve: bool = True,
+) -> _Run:
+    """Decide the lead's routing step: the deliveries to write (``run.new``, not saved), its
+    trace appended to ``lead.routing`` and its status set on ``lead``.
+
+    Reads nothing but the cached config for a lead stored for the first time. With
+    ``reserve=False`` no statement runs at all: reaching a capped endpoint raises
+    ``NeedsReservation`` (the inbound batch writer then leaves the lead to ``route_lead``).
+    """
+    now = timezone.now()
+    rules, campaigns = tenant_config(lead.tenant_id)
+    # A lead stored for the first time has no deliveries yet: skip the query on the hot path.
+    fresh = lead.status == LeadStatus.NEW and not lead.routing
+    past = [] if fresh else _past_of([lead.pk]).get(lead.pk, [])
+    run = _Run(lead, now, past, reserve=reserve)
+    if only_endpoints:
+        _direct(run, rules, only_endpoints)
+    elif distribute:
+        advance(run, rules, campaigns)
+    settle(run, {r.id: r.name for r in rules})
+    lead.routing = [*(lead.routing or []), *run.trace]
+    return run
+
+
 def route_lead(
     lead: Lead, distribute: bool = True, only_endpoints: list[int] | None = None
 ) -> list[Delivery]:
@@ -375,20 +412,9 @@ def route_lead(
     """
     if not only_endpoints and not distribute:
         return []
-    now = timezone.now()
-    rules, campaigns = tenant_config(lead.tenant_id)
-    # A lead stored for the first time has no deliveries yet: skip the query on the hot path.
-    fresh = lead.status == LeadStatus.NEW and not lead.routing
-    past = [] if fresh else _past_of([lead.pk]).get(lead.pk, [])
-    run = _Run(lead, now, past)
-    if only_endpoints:
-        _direct(run, rules, only_endpoints)
-    else:
-        advance(run, rules, campaigns)
-    settle(run, {r.id: r.name for r in rules})
+    run = plan_routing(lead, distribute, only_endpoints)
     if run.new:
         Delivery.objects.bulk_create(run.new)
-    lead.routing = [*(lead.routing or []), *run.trace]
     Lead.objects.filter(pk=lead.pk).update(
         routing=lead.routing, status=lead.status, status_reason=lead.status_reason
     )

@@ -86,11 +86,11 @@ def store(handler, clean: Mapping, existing: Lead | None) -> tuple[Lead, bool]:
         # After commit, as a task carrying ids: no SMTP conversation inside the request (in the
         # embedded default the task runs inline, still after commit). robust: a broker outage
         # is logged and never turns an already committed lead into an error answer.
-        transaction.on_commit(partial(_enqueue_notify, lead.pk, handler.pk, created), robust=True)
+        transaction.on_commit(partial(enqueue_notify, lead.pk, handler.pk, created), robust=True)
     return lead, created
 
 
-def _enqueue_notify(lead_id: int, handler_id: int, created: bool) -> None:
+def enqueue_notify(lead_id: int, handler_id: int, created: bool) -> None:
     from .tasks import notify  # here: the tasks module imports this one
 
     notify.delay(lead_id, handler_id, created)

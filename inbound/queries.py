@@ -9,6 +9,7 @@ column names from their ``_meta``.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -69,8 +70,32 @@ def _handler_sql(vendor: str) -> str:
     )
 
 
+# Handlers by token, per process, for a second: the look-up was a tenth of a call's CPU. A
+# save or delete in this process drops them at once (inbound.signals); another process's
+# change is seen within HANDLER_TTL.
+HANDLER_TTL = 1.0
+_handlers: dict[str, tuple[float, InboundHandler | None]] = {}
+
+
+def forget_handlers() -> None:
+    _handlers.clear()
+
+
 def handler_by_token(token: str) -> InboundHandler | None:
-    """The handler with this token and its campaign, in one query (None when unknown)."""
+    """The handler with this token and its campaign (None when unknown), read at most once a
+    second per process. Callers must not modify it: threads of the process share it."""
+    now = time.monotonic()
+    hit = _handlers.get(token)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    handler = _load_handler(token)
+    if len(_handlers) > 10_000:
+        _handlers.clear()  # a flood of unknown tokens must not grow the process
+    _handlers[token] = (now + HANDLER_TTL, handler)
+    return handler
+
+
+def _load_handler(token: str) -> InboundHandler | None:
     with connection.cursor() as cursor:
         cursor.execute(_handler_sql(connection.vendor), [token])
         row = cursor.fetchone()
@@ -95,11 +120,14 @@ def lock_dedupe_key(handler_id: int, key: str) -> None:
     """
     if connection.vendor != "postgresql":
         return  # SQLite serialises write transactions (BEGIN IMMEDIATE) anyway.
-    digest = hashlib.sha256(f"inbound:{handler_id}:{key}".encode()).digest()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)]
-        )
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(handler_id, key)])
+
+
+def lock_key(handler_id: int, key: str) -> int:
+    """The advisory-lock key of (handler, dedupe key), for the one-call path and batches."""
+    digest = hashlib.sha256(f"inbound:{handler_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ token, which has no handler to log under):
     duplicate inside the protection period: the original answer · else the lead is stored.
 
 A success answers only after one transaction committed the lead, its deliveries (routing) and
-the InboundCall row. Errors, ignored calls and duplicates are logged in a transaction of their
+the InboundCall row. New leads of concurrent calls share that transaction (``inbound.batch``,
+the group commit); updates, capped routes and ``deliver`` actions take the one-call path here. Errors, ignored calls and duplicates are logged in a transaction of their
 own. A database outage answers 503 ``{"status": "unavailable"}``, never a 2xx.
 
 Duplicates: identical calls (same method, body and query: the ``dedupe_key``) inside the
@@ -37,7 +38,7 @@ from leads.models import Lead
 from leads.services import LeadInvalid, normalise
 from logs.models import InboundStatus
 
-from . import actions, params, queries, responses
+from . import actions, batch, params, queries, responses
 from .calllog import CallRecord, parsed_for_log
 from .models import HandlerMethod, InboundHandler
 from .parsing import BodyError, parse_body, parse_query
@@ -176,6 +177,11 @@ def _accept(handler, record: CallRecord, request: HttpRequest) -> Answer:
         return IGNORED
     clean = _normalised(handler, params.lead_values(handler.mappings, values))
     try:
+        pending = batch.prepare(handler, record, clean)
+        if pending is not None:
+            answer = batch.store(pending)
+            if answer is not batch.SLOW:
+                return answer
         with transaction.atomic():
             duplicate, existing = _prior(handler, record, clean)
             if duplicate is not None:

@@ -86,6 +86,15 @@ def normalise(tenant_id: int, values: Mapping, *, partial: bool = False) -> dict
     return clean
 
 
+def require(tenant_id: int, clean: Mapping) -> None:
+    """Raise LeadInvalid naming each required field of the tenant missing from ``clean``
+    (values already normalised), worded as ``normalise`` words it."""
+    _types, required = catalogue(tenant_id)
+    missing = {name: [f"{name} is required."] for name in sorted(required) if name not in clean}
+    if missing:
+        raise LeadInvalid(missing)
+
+
 def store_lead(
     tenant: Tenant | int,
     campaign: Campaign | None,

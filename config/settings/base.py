@@ -39,6 +39,10 @@ HUB_RESPONSE_BODY_CAP = read("int", "HUB_RESPONSE_BODY_CAP", 64 * 1024)
 # Fernet key(s) for secrets at rest; derived from SECRET_KEY when unset.
 HUB_FIELD_ENCRYPTION_KEYS = read("list", "HUB_FIELD_ENCRYPTION_KEYS", [])
 HUB_DELIVERY_BATCH_SIZE = read("int", "HUB_DELIVERY_BATCH_SIZE", 200)
+# Inbound group commit (inbound/batch.py): new leads of concurrent calls share a transaction.
+HUB_INBOUND_BATCH_WRITER = read("bool", "HUB_INBOUND_BATCH_WRITER", True)
+HUB_INBOUND_BATCH_SIZE = read("int", "HUB_INBOUND_BATCH_SIZE", 64)
+HUB_INBOUND_BATCH_THREADS = read("int", "HUB_INBOUND_BATCH_THREADS", 2)
 HUB_DELIVERY_LEASE_SECONDS = read("int", "HUB_DELIVERY_LEASE_SECONDS", 330)
 HUB_ENDPOINT_CONCURRENCY = read("int", "HUB_ENDPOINT_CONCURRENCY", 32)
 

@@ -22,3 +22,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = read("bool", "HUB_TASKS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Each call's batch is written in the request thread: the writer thread's own connection
+# could not see a test's uncommitted rows. tests/inbound cover the thread with real commits.
+HUB_INBOUND_BATCH_WRITER = read("bool", "HUB_INBOUND_BATCH_WRITER", False)

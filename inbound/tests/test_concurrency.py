@@ -10,11 +10,10 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connections, transaction
 from django.test import Client
 
-from leads.models import Lead
-from leads.signals import lead_stored
+from leads.models import Campaign, Lead
 from logs.models import InboundCall
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,45 +53,45 @@ def test_simultaneous_identical_calls_store_one_lead(make_handler):
     assert statuses == ["duplicate"] * (count - 1) + ["success"]
 
 
-def _advisory_lock_waiters() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+def _advisory_locks(granted: bool) -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted = %s",
+            [granted],
+        )
         return cursor.fetchone()[0]
 
 
-def test_second_identical_call_waits_for_the_first_to_commit(make_handler):
+def _wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def test_second_identical_call_waits_for_the_first_to_commit(make_handler, campaign):
     """Hold the first call inside its storing transaction until the second is seen waiting on
-    the advisory lock; the second must then answer the first one's response."""
+    the advisory lock; the second must then answer the first one's response.
+
+    The hold: this test's own transaction row-locks the campaign, so the first call's lead
+    insert (which must key-share-lock it) waits, after the call took its advisory lock.
+    """
     handler = make_handler(protection_period_seconds=300, actions=[])
-    inside = threading.Event()
-    release = threading.Event()
-    held = []
-
-    def hold_first(sender, lead, **kwargs):
-        if not held:
-            held.append(lead.pk)
-            inside.set()
-            release.wait(WAIT_SECONDS)
-
-    lead_stored.connect(hold_first, dispatch_uid="hold-first-inbound-test")
     results: list = [None, None]
+    first = threading.Thread(target=post, args=(handler.path, results, 0))
+    second = threading.Thread(target=post, args=(handler.path, results, 1))
     try:
-        first = threading.Thread(target=post, args=(handler.path, results, 0))
-        first.start()
-        assert inside.wait(WAIT_SECONDS)
-        second = threading.Thread(target=post, args=(handler.path, results, 1))
-        second.start()
-        deadline = time.monotonic() + WAIT_SECONDS
-        while _advisory_lock_waiters() == 0:
-            assert time.monotonic() < deadline, "the second call never waited on the lock"
-            time.sleep(0.01)
-        assert results == [None, None]  # neither answered: the first holds, the second waits
-        release.set()
+        with transaction.atomic():
+            Campaign.objects.select_for_update().get(pk=campaign.pk)
+            first.start()
+            _wait_for(lambda: _advisory_locks(granted=True) == 1, "the first call never locked")
+            second.start()
+            _wait_for(lambda: _advisory_locks(granted=False) == 1, "the second never waited")
+            # Neither answered: the first waits on the campaign row, the second on the first.
+            assert results == [None, None]
+    finally:
         first.join(WAIT_SECONDS)
         second.join(WAIT_SECONDS)
-    finally:
-        release.set()
-        lead_stored.disconnect(dispatch_uid="hold-first-inbound-test")
     assert results[0] is not None and results[1] is not None
     assert results[0] == results[1]
     assert results[0][0] == 201
