@@ -99,16 +99,18 @@ def prepare(handler: InboundHandler, record: CallRecord, clean: dict) -> Pending
     require(handler.tenant_id, clean)
     lead = Lead(tenant_id=handler.tenant_id, campaign=handler.campaign, fields=clean)
     lead.sync_indexed()
-    try:
-        run = plan_routing(lead, todo.distribute, reserve=False)
-    except NeedsReservation:
-        return None
+    deliveries: list[Delivery] = []
+    if todo.distribute:  # without it the lead stays "new", unrouted, as on the one-call path
+        try:
+            deliveries = plan_routing(lead, reserve=False).new
+        except NeedsReservation:
+            return None
     key = record.dedupe_key if handler.protection_period_seconds else None
     return Pending(
         handler=handler,
         record=record,
         lead=lead,
-        deliveries=run.new,
+        deliveries=deliveries,
         lock_key=lock_key(handler.pk, key) if key is not None else None,
         dedupe_key=key,
         since=timezone.now() - timedelta(seconds=handler.protection_period_seconds),

@@ -99,6 +99,13 @@ class TestOneBatch:
         statuses = sorted(InboundCall.objects.values_list("status", flat=True))
         assert statuses == ["duplicate", "success"]
 
+    def test_without_distribute_action_the_lead_stays_new_and_unrouted(self, make_handler):
+        pending = pending_for(make_handler(actions=[]), body_for(1))
+        batch._write([pending])
+        lead = Lead.objects.get()
+        assert (lead.status, lead.routing) == ("new", [])
+        assert not Delivery.objects.exists()
+
     def test_capped_route_and_deliver_action_take_the_one_call_path(self, world, make_handler):
         EndpointFactory(tenant=world.a, name="Capped", caps={"daily": 5})
         capped = make_handler(actions=[{"type": "distribute"}])
