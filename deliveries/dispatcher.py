@@ -27,6 +27,8 @@ from django.db.utils import DatabaseError
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from tenants.bulk import server_binding_cursor
+
 from .models import OPEN_STATUSES, Delivery
 from .wakeup import CHANNEL, local_event
 
@@ -66,7 +68,8 @@ def claim_due(limit: int) -> tuple[list[int], datetime | None]:
     claim's token: a worker sends and records a delivery only while its lease is still this one.
     """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        # Server binding: the claim runs on every wakeup, and PostgreSQL then keeps its plan.
+        with server_binding_cursor() as cursor:
             cursor.execute(_CLAIM_SQL, [lease_seconds(), limit])
             rows = cursor.fetchall()
         if not rows:
@@ -203,7 +206,12 @@ class Dispatcher:
             if left <= 0:
                 return
             if any(True for _ in listener.notifies(timeout=min(left, 0.5), stop_after=1)):
-                # One is enough: drain the burst behind it without blocking.
+                # One is enough; gather what arrives in the next few milliseconds too, so a
+                # steady trickle of leads is sent in batches of several, not one by one (each
+                # batch costs a claim, a task and a recorder transaction).
+                gather = settings.HUB_DISPATCH_GATHER_MS / 1000
+                if gather > 0:
+                    time.sleep(gather)
                 for _ in listener.notifies(timeout=0, stop_after=1000):
                     pass
                 return
