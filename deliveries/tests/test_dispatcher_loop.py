@@ -46,3 +46,44 @@ def test_the_embedded_engine_starts_only_when_enabled_and_only_once():
         finally:
             first.stop()
             dispatcher._embedded = None
+
+
+class _Listener:
+    """A LISTEN connection stand-in: one notification, then another during the gather."""
+
+    def __init__(self):
+        self.pending = 1
+        self.drained = 0
+
+    def notifies(self, timeout, stop_after):
+        if timeout == 0:  # the drain after the gather
+            self.drained += self.pending
+            self.pending = 0
+            return iter(())
+        if self.pending:
+            self.pending -= 1
+            return iter([object()])
+        return iter(())
+
+
+@override_settings(HUB_DISPATCH_GATHER_MS=25)
+def test_a_wakeup_gathers_what_arrives_in_the_next_milliseconds(monkeypatch):
+    listener = _Listener()
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        listener.pending += 1  # another lead committed during the gather
+
+    monkeypatch.setattr(dispatcher.time, "sleep", sleep)
+    dispatcher.Dispatcher(poll_seconds=5)._wait_for_notify(listener)
+    assert slept == [0.025]
+    assert listener.drained == 1  # taken with the same claim, not waking the loop again
+
+
+@override_settings(HUB_DISPATCH_GATHER_MS=0)
+def test_no_gather_when_turned_off(monkeypatch):
+    slept = []
+    monkeypatch.setattr(dispatcher.time, "sleep", slept.append)
+    dispatcher.Dispatcher(poll_seconds=5)._wait_for_notify(_Listener())
+    assert slept == []
