@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -35,3 +36,30 @@ def test_a_bad_setting_value_fails_at_start_naming_the_variable():
     result = _manage("check", DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG" in result.stderr
+
+
+def _database_options(**env: str) -> dict:
+    script = (
+        "import json; from django.conf import settings; "
+        "options = settings.DATABASES['default']['OPTIONS']; "
+        "print(json.dumps({k: options.get(k) for k in ('server_side_binding', 'prepare_threshold')}))"
+    )
+    result = _manage("shell", "-c", script, DJANGO_SETTINGS_MODULE="config.settings.base", **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_binds_server_side_and_prepares_hot_statements_by_default():
+    options = _database_options(DATABASE_URL="postgres://postgres@127.0.0.1:5432/hub")
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+
+
+def test_both_can_be_turned_off_for_a_pooler_that_cannot_keep_prepared_statements():
+    options = _database_options(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/hub",
+        HUB_DB_SERVER_SIDE_BINDING="false",
+        HUB_DB_PREPARE_THRESHOLD="0",
+    )
+    assert options["server_side_binding"] is False
+    assert options["prepare_threshold"] is None
