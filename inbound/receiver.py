@@ -10,8 +10,9 @@ token, which has no handler to log under):
 
 A success answers only after one transaction committed the lead, its deliveries (routing) and
 the InboundCall row. New leads of concurrent calls share that transaction (``inbound.batch``,
-the group commit); updates, capped routes and ``deliver`` actions take the one-call path here. Errors, ignored calls and duplicates are logged in a transaction of their
-own. A database outage answers 503 ``{"status": "unavailable"}``, never a 2xx.
+the group commit); updates, capped routes and ``deliver`` actions take the one-call path here.
+Errors, ignored calls and duplicates are logged in a transaction of their own. A database
+outage answers 503 ``{"status": "unavailable"}``, never a 2xx.
 
 Duplicates: identical calls (same method, body and query: the ``dedupe_key``) inside the
 protection period. On PostgreSQL the check and the store run under

@@ -66,7 +66,7 @@ def insert_rows_sql(
         for field, fills_itself in zip(fields, fills, strict=True):
             value = field.pre_save(obj, True) if fills_itself else getattr(obj, field.attname)
             params.append(field.get_db_prep_save(value, wrapper))
-    return _values_sql(model, with_pk, len(objs), wrapper), params
+    return _values_sql(model, with_pk, len(objs)), params
 
 
 @lru_cache(maxsize=16)
@@ -79,9 +79,9 @@ def _insert_fields(model: type[models.Model], with_pk: bool) -> tuple[tuple, tup
 
 
 @lru_cache(maxsize=256)
-def _values_sql(model: type[models.Model], with_pk: bool, rows: int, wrapper) -> str:
+def _values_sql(model: type[models.Model], with_pk: bool, rows: int) -> str:
     fields, _ = _insert_fields(model, with_pk)
-    quote = wrapper.ops.quote_name
+    quote = connection.ops.quote_name
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
