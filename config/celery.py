@@ -73,3 +73,19 @@ def _drain_engine_in_child(**kwargs):
     from deliveries.engine import shutdown_engine
 
     shutdown_engine(timeout=10)
+
+
+@signals.task_prerun.connect
+def _replace_broken_connections(sender=None, **kwargs):
+    """Before each task, drop a database connection that broke (a PostgreSQL restart) or aged
+    past CONN_MAX_AGE; the next query opens a new one.
+
+    Needed because CELERY_DB_REUSE_MAX makes Celery's Django fixup keep connections across
+    tasks: without this, a child kept failing every task on its dead connection. Never for an
+    eager task, which may run inside the caller's transaction.
+    """
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
