@@ -77,6 +77,7 @@ class Pending:
     lock_key: int | None  # advisory lock of (handler, dedupe key) with a protection period
     dedupe_key: str | None
     since: datetime
+    notify: bool  # the handler's notify action: a task once the lead is committed
     answer: Answer | None = None
     error: OperationalError | None = None
     stored: bool = False
@@ -114,6 +115,7 @@ def prepare(handler: InboundHandler, record: CallRecord, clean: dict) -> Pending
         lock_key=lock_key(handler.pk, key) if key is not None else None,
         dedupe_key=key,
         since=timezone.now() - timedelta(seconds=handler.protection_period_seconds),
+        notify=bool(todo.notify),
     )
 
 
@@ -245,7 +247,7 @@ def _insert(batch: list[Pending], rows: list[tuple]) -> None:
             201,
         )
         calls.append(pending.record.row(InboundStatus.SUCCESS, pending.answer, lead_id=lead.pk))
-        if actions.plan(pending.handler.actions).notify:
+        if pending.notify:
             transaction.on_commit(
                 partial(actions.enqueue_notify, lead.pk, pending.handler.pk, True), robust=True
             )
