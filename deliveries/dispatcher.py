@@ -27,8 +27,6 @@ from django.db.utils import DatabaseError
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from tenants.bulk import server_binding_cursor
-
 from .models import OPEN_STATUSES, Delivery
 from .wakeup import CHANNEL, local_event
 
@@ -68,8 +66,8 @@ def claim_due(limit: int) -> tuple[list[int], datetime | None]:
     claim's token: a worker sends and records a delivery only while its lease is still this one.
     """
     if connection.vendor == "postgresql":
-        # Server binding: the claim runs on every wakeup, and PostgreSQL then keeps its plan.
-        with server_binding_cursor() as cursor:
+        # Prepared after a few runs (HUB_DB_PREPARE_THRESHOLD): it runs on every wakeup.
+        with connection.cursor() as cursor:
             cursor.execute(_CLAIM_SQL, [lease_seconds(), limit])
             rows = cursor.fetchall()
         if not rows:

@@ -28,7 +28,6 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from logs.models import CallLog
-from tenants.bulk import server_binding_cursor
 
 from . import policy
 from .models import FINAL_STATUSES, OPEN_STATUSES, Delivery, Status
@@ -183,7 +182,7 @@ def _update_states_pg(rows: list[_Row]) -> set[int]:
         WHERE d.id = v.id AND d.lease_until = v.claim AND d.status IN ('pending', 'retrying')
         RETURNING d.id
     """
-    with server_binding_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {r[0] for r in cursor.fetchall()}
 

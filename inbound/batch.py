@@ -47,7 +47,7 @@ from deliveries.wakeup import CHANNEL, local_event
 from leads.models import Lead
 from leads.services import require
 from logs.models import InboundCall, InboundStatus
-from tenants.bulk import insert_rows_sql, server_binding_cursor
+from tenants.bulk import insert_rows_sql
 
 from . import actions, responses
 from .calllog import CallRecord
@@ -188,7 +188,7 @@ def _fall_back(batch: list[Pending]) -> None:
 
 def _lock_and_look(batch: list[Pending]) -> list[tuple]:
     locks = [p.lock_key for p in batch if p.lock_key is not None]
-    with server_binding_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_LOCK_AND_IDS_SQL, [locks, len(batch)])
         ids = cursor.fetchone()[1]
         cursor.execute(
@@ -265,7 +265,7 @@ def _insert(batch: list[Pending], rows: list[tuple]) -> None:
         params.append(CHANNEL)
         transaction.on_commit(local_event().set)
     statement = (f"WITH {', '.join(parts)} " if parts else "") + sql
-    with server_binding_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(statement, params)
 
 

@@ -19,6 +19,7 @@ from django.db.models import Model
 
 from leads.models import Campaign, Lead
 from logs.models import InboundCall, InboundStatus
+from tenants.bulk import insert_rows_sql
 
 from .models import InboundHandler
 
@@ -201,17 +202,8 @@ def lead_for_update(lead_id: int) -> Lead | None:
 
 
 def insert_call(call: InboundCall) -> None:
-    """INSERT one InboundCall row (no RETURNING: the receiver never needs its id).
-
-    Values are prepared exactly as the ORM would (``pre_save`` fills ``created_at``,
-    ``get_db_prep_save`` adapts JSON for the backend); only the statement building is skipped.
-    """
-    fields = [f for f in InboundCall._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(call, True), connection) for f in fields]
-    sql = (
-        f"INSERT INTO {quote(_CALLS)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    """INSERT one InboundCall row (no RETURNING: the receiver never needs its id), prepared as
+    the ORM would prepare it (``tenants.bulk.insert_rows_sql``)."""
+    sql, params = insert_rows_sql(InboundCall, [call])
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, params)

@@ -242,7 +242,11 @@ def normalize_fields(
             clean[name] = normalize_value(types.get(name, FieldType.TEXT), value)
         except InvalidValue as exc:
             errors[name] = [f"{name} {exc}."]
-    for name in required:
-        if name not in clean and name not in errors:
-            errors[name] = [f"{name} is required."]
+    for name, messages in missing_required(clean, required).items():
+        errors.setdefault(name, messages)
     return clean, errors
+
+
+def missing_required(clean: Mapping, required) -> dict[str, list[str]]:
+    """``{name: ["<name> is required."]}`` for each required name absent from ``clean``."""
+    return {name: [f"{name} is required."] for name in sorted(required) if name not in clean}

@@ -11,7 +11,7 @@ from django.db import transaction
 from tenants.models import Tenant
 
 from .models import STANDARD_FIELDS, Campaign, Lead, LeadField
-from .normalize import normalize_fields
+from .normalize import missing_required, normalize_fields
 from .signals import lead_stored
 
 _CATALOGUE_TTL = 30
@@ -90,7 +90,7 @@ def require(tenant_id: int, clean: Mapping) -> None:
     """Raise LeadInvalid naming each required field of the tenant missing from ``clean``
     (values already normalised), worded as ``normalise`` words it."""
     _types, required = catalogue(tenant_id)
-    missing = {name: [f"{name} is required."] for name in sorted(required) if name not in clean}
+    missing = missing_required(clean, required)
     if missing:
         raise LeadInvalid(missing)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
@@ -41,7 +40,7 @@ def bulk_update_values(model: type[models.Model], objs: Sequence[models.Model], 
         f"FROM (VALUES {', '.join([row_sql] * len(objs))}) AS v({', '.join(map(quote, names))}) "
         f"WHERE t.{quote(pk.column)} = v.{quote('id')}"
     )
-    with server_binding_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -87,15 +86,3 @@ def _values_sql(model: type[models.Model], with_pk: bool, rows: int) -> str:
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES {', '.join([row] * rows)}"
     )
-
-
-def server_binding_cursor():
-    """A Django cursor (queries counted and logged, errors wrapped as Django's) whose
-    parameters PostgreSQL binds, instead of psycopg quoting each into the SQL text.
-
-    For statements with hundreds of values (set-based inserts), where client-side quoting was
-    the largest share of their CPU. PostgreSQL only; use as ``with server_binding_cursor() as c``.
-    """
-    connection.ensure_connection()
-    # _prepare_cursor is what connection.cursor() itself does with the cursor it creates.
-    return connection._prepare_cursor(psycopg.Cursor(connection.connection))

@@ -23,8 +23,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Parameters bound by PostgreSQL, not quoted into the SQL by psycopg, and statements
     # prepared after this many runs, so PostgreSQL stops planning them each time. Measured at
     # 200 leads/s end to end: p50 65 → 20 ms (a dispatcher claim alone: 0.42 → 0.15 ms). Turn
-    # them off behind a pooler that cannot keep prepared statements (threshold 0). The hot paths
-    # (tenants.bulk.server_binding_cursor) bind server-side whatever the first setting says.
+    # them off behind a pooler that cannot keep prepared statements (threshold 0); preparing
+    # needs server-side binding.
     prepare_threshold = read("int", "HUB_DB_PREPARE_THRESHOLD", 5)
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = prepare_threshold or None
