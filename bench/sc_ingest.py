@@ -20,7 +20,7 @@ from logs.models import InboundCall
 from . import loadgen
 from .context import Ctx, Row
 from .sc_e2e import cancel_open
-from .stack import GUNICORN_CONFIGS, venv_tool
+from .stack import GUNICORN_CONFIGS, ROOT, venv_tool
 
 INGEST_TARGET_RPS = 1000
 INGEST_TARGET_RATIO = 0.30
@@ -28,11 +28,14 @@ INGEST_TARGET_P99_MS = 150
 
 
 def start_gunicorn(ctx: Ctx, config: dict, port: int) -> None:
-    argv = [venv_tool("gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}"]
+    # The product's own gunicorn settings (config/gunicorn.py), with this configuration's
+    # worker class and counts on top.
+    argv = [venv_tool("gunicorn"), "-c", str(ROOT / "config" / "gunicorn.py"), "config.wsgi"]
+    argv += ["-b", f"127.0.0.1:{port}"]
     argv += ["-k", config["worker_class"], "-w", str(config["workers"])]
     if config["worker_class"] == "gthread":
         argv += ["--threads", str(config["threads"])]
-    argv += ["--backlog", "2048", "--keep-alive", "5", "--log-level", "warning"]
+    argv += ["--log-level", "warning"]
     ctx.stack.start("gunicorn", argv)
     ctx.stack.wait_http("gunicorn", f"{ctx.web}/healthz")
     ctx.gunicorn = dict(config)

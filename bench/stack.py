@@ -32,8 +32,9 @@ GUNICORN_CONFIGS = [
     {"name": "gthread-2x8", "worker_class": "gthread", "workers": 2, "threads": 8},
     {"name": "gthread-3x4", "worker_class": "gthread", "workers": 3, "threads": 4},
     {"name": "gthread-2x16", "worker_class": "gthread", "workers": 2, "threads": 16},
+    {"name": "gthread-4x8", "worker_class": "gthread", "workers": 4, "threads": 8},
 ]
-DEFAULT_CONFIG = GUNICORN_CONFIGS[2]
+DEFAULT_CONFIG = GUNICORN_CONFIGS[4]  # config/gunicorn.py's defaults
 
 
 def venv_tool(name: str) -> str:

@@ -1,7 +1,7 @@
 """The Celery app: settings under the CELERY_ namespace, tasks found in every app.
 
 Processes (each reads the same settings from the environment):
-    web        gunicorn config.wsgi
+    web        gunicorn -c config/gunicorn.py config.wsgi
     worker     celery -A config worker          (also runs the delivery dispatcher thread)
     scheduler  celery -A config beat            (deliveries.sweep every 5 s, log retention)
     optional   python manage.py run_dispatcher  (a standalone dispatcher; run workers with

@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from tenants.models import TenantOwned
+from tenants.models import TenantOwned, tenant_field
 
 
 class Status(models.TextChoices):
@@ -30,6 +30,7 @@ class Step(models.TextChoices):
 
 
 class Delivery(TenantOwned):
+    tenant = tenant_field(db_index=False)  # delivery_tenant_status leads with it
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="deliveries")
     endpoint = models.ForeignKey(
         "endpoints.Endpoint", on_delete=models.CASCADE, related_name="deliveries"
@@ -61,7 +62,6 @@ class Delivery(TenantOwned):
                 condition=models.Q(status__in=["pending", "retrying"]),
             ),
             models.Index(fields=["tenant", "status", "-created_at"], name="delivery_tenant_status"),
-            models.Index(fields=["lead"], name="delivery_lead"),
         ]
 
     def __str__(self) -> str:

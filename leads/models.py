@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from tenants.models import TenantOwned
+from tenants.models import TenantOwned, tenant_field
 
 
 class FieldType(models.TextChoices):
@@ -80,6 +80,7 @@ class LeadStatus(models.TextChoices):
 class Lead(TenantOwned):
     """A lead: normalised ``fields`` plus indexed copies of the columns people search by."""
 
+    tenant = tenant_field(db_index=False)  # every index below leads with it
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )

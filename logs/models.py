@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from tenants.models import TenantOwned
+from tenants.models import TenantOwned, tenant_field
 
 
 class Outcome(models.TextChoices):
@@ -90,6 +90,7 @@ class InboundStatus(models.TextChoices):
 
 
 class InboundCall(TenantOwned):
+    tenant = tenant_field(db_index=False)  # inboundcall_tenant_time leads with it
     created_at = models.DateTimeField(auto_now_add=True)
     handler = models.ForeignKey(
         "inbound.InboundHandler",

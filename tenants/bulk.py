@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -86,3 +87,81 @@ def _values_sql(model: type[models.Model], with_pk: bool, rows: int) -> str:
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES {', '.join([row] * rows)}"
     )
+
+
+def insert_json_sql(
+    model: type[models.Model], objs: Sequence[models.Model], *, with_pk: bool = False
+) -> tuple[str, list]:
+    """``(INSERT … SELECT … FROM json_populate_recordset(…), [document])`` for ``objs``
+    (PostgreSQL only): every row travels in one JSON document, one parameter.
+
+    The statement text depends only on the model, so psycopg converts and PostgreSQL plans
+    it once; the rows cost one ``json.dumps`` in C. The multi-row INSERT of
+    ``insert_rows_sql`` has parameters per value, and psycopg re-parses any statement with
+    more than 50 of them in Python on every execution: most of a batch's CPU. Values are
+    what the ORM's insert would write (``pre_save`` fills ``auto_now_add`` and the like on
+    the objects); the primary key only ``with_pk``.
+    """
+    fields, fills = _insert_fields(model, with_pk)
+    plan = list(zip(fields, fills, _json_adapters(model, with_pk), strict=True))
+    rows = []
+    for obj in objs:
+        row = {}
+        for field, fills_itself, adapt in plan:
+            value = field.pre_save(obj, True) if fills_itself else getattr(obj, field.attname)
+            row[field.column] = value if adapt is None or value is None else adapt(value)
+        rows.append(row)
+    return _json_sql(model, with_pk), [json.dumps(rows, separators=(",", ":"))]
+
+
+@lru_cache(maxsize=16)
+def _json_sql(model: type[models.Model], with_pk: bool) -> str:
+    fields, _ = _insert_fields(model, with_pk)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    return (
+        f"INSERT INTO {table} ({columns}) "
+        f"SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json)"
+    )
+
+
+# Field classes whose Python value JSON carries as it is (PostgreSQL reads it as the column's
+# type); the others are made text or, for a JSONField, nested as JSON.
+_AS_IS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.BooleanField,
+    models.CharField,
+    models.ForeignKey,
+    models.IntegerField,
+    models.TextField,
+)
+
+
+@lru_cache(maxsize=16)
+def _json_adapters(model: type[models.Model], with_pk: bool) -> tuple[Callable | None, ...]:
+    """Per inserted field, what turns its (non-None) value into JSON: None for as it is."""
+    fields, _ = _insert_fields(model, with_pk)
+    adapters: list[Callable | None] = []
+    for field in fields:
+        if isinstance(field, models.JSONField):
+            adapters.append(_reencoder(field.encoder) if field.encoder else None)
+        elif isinstance(field, models.DateTimeField):
+            adapters.append(_isoformat)
+        elif isinstance(field, (models.UUIDField, models.GenericIPAddressField)):
+            adapters.append(str)
+        elif isinstance(field, _AS_IS):
+            adapters.append(None)
+        else:
+            raise TypeError(f"{model.__name__}.{field.name}: no JSON form for {type(field)}")
+    return tuple(adapters)
+
+
+def _isoformat(value) -> str:
+    return value.isoformat()
+
+
+def _reencoder(encoder: type[json.JSONEncoder]) -> Callable:
+    """A JSONField with its own encoder: its value as that encoder writes it."""
+    return lambda value: json.loads(json.dumps(value, cls=encoder))

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import threading
 
+import psycopg
 import pytest
-from django.db import DataError, connections
+from django.db import DataError, connection, connections
 from django.test import Client, RequestFactory
 
 from deliveries.models import Delivery
+from deliveries.wakeup import CHANNEL
 from inbound import batch
 from inbound.calllog import CallRecord
 from leads.models import Lead
 from leads.services import normalise
 from logs.models import InboundCall
+from tenants.bulk import insert_json_sql
 from tests.factories import EndpointFactory, LeadFactory
 
 WAIT_SECONDS = 20
@@ -38,6 +41,15 @@ def pending_for(handler, body: bytes) -> batch.Pending | None:
         "age": data["age"],
     }
     return batch.prepare(handler, record, normalise(handler.tenant_id, values, partial=True))
+
+
+def listener() -> psycopg.Connection:
+    """A connection of the test's own, LISTENing as the dispatcher does."""
+    params = connection.get_connection_params()
+    params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
+    conn = psycopg.connect(**params, autocommit=True)
+    conn.execute(f"LISTEN {CHANNEL}")
+    return conn
 
 
 @pytest.fixture
@@ -66,10 +78,11 @@ class TestOneBatch:
     def test_statements_do_not_grow_with_the_batch(self, handler, django_assert_num_queries):
         one = [pending_for(handler, body_for(0))]
         many = [pending_for(handler, body_for(i)) for i in range(1, 9)]
-        # Locks and lead ids, the look-up, the insert; the test's savepoint and its release.
-        with django_assert_num_queries(5):
+        # Locks and lead ids, the look-up, one insert per table (leads, deliveries, calls);
+        # the test's savepoint and its release.
+        with django_assert_num_queries(7):
             batch._write(one)
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(7):
             batch._write(many)
         assert Lead.objects.count() == 9
 
@@ -197,3 +210,36 @@ class TestWriterThread:
         assert failures, "the writer never ran"
         assert [status for status, _ in results] == [201] * 4
         assert Lead.objects.count() == 4
+
+    def test_an_insert_refused_at_commit_rolls_the_batch_back_and_loses_nothing(
+        self, handler, settings, monkeypatch
+    ):
+        # Pipelined, the refusal only arrives with the COMMIT's answer.
+        settings.HUB_INBOUND_BATCH_WRITER = True
+        refused = []
+
+        def out_of_range(model, objs, **kwargs):
+            sql, params = insert_json_sql(model, objs, **kwargs)
+            if model is InboundCall:
+                refused.append(len(objs))
+                rows = json.loads(params[0])
+                rows[-1]["response_status"] = 10**6  # past a smallint: refused by PostgreSQL
+                params = [json.dumps(rows)]
+            return sql, params
+
+        monkeypatch.setattr(batch, "insert_json_sql", out_of_range)
+        results = self.post_all(handler, [body_for(i) for i in range(4)])
+        assert refused, "the writer never ran"
+        assert [status for status, _ in results] == [201] * 4
+        lead_ids = {answer["lead_id"] for _, answer in results}
+        assert set(Lead.objects.values_list("id", flat=True)) == lead_ids
+        assert Delivery.objects.count() == 4
+        assert InboundCall.objects.count() == 4
+
+    def test_a_stored_batch_wakes_the_dispatcher(self, handler, settings):
+        settings.HUB_INBOUND_BATCH_WRITER = True
+        with listener() as listening:
+            results = self.post_all(handler, [body_for(1)])
+            assert results[0][0] == 201
+            notices = list(listening.notifies(timeout=WAIT_SECONDS, stop_after=1))
+        assert [notice.channel for notice in notices] == [CHANNEL]
