@@ -7,7 +7,6 @@ when something sensitive is still visible, so a clean URL or body is shown exact
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -53,8 +52,6 @@ def _pairs_need_masking(pairs: list[tuple[str, str]]) -> bool:
 
 # name=value pairs of a query string; cheaper than parse_qsl on the hot export path.
 _PAIR = re.compile(r"([^=&#]+)=([^&#]*)")
-# Parameter names repeat across millions of rows: decide each name once.
-_sensitive_param = functools.lru_cache(maxsize=4096)(is_sensitive_name)
 
 
 def url_needs_masking(url: str) -> bool:
@@ -75,7 +72,7 @@ def url_needs_masking(url: str) -> bool:
             continue
         if "%" in name or "+" in name:
             name = unquote_plus(name)
-        if _sensitive_param(name):
+        if is_sensitive_name(name):
             return True
     return False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "********"
@@ -28,7 +29,10 @@ _SENSITIVE_NAME = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def is_sensitive_name(name: str) -> bool:
+    # Names repeat across calls and rows (the same payload shapes, headers and parameters):
+    # each is decided once.
     return name.lower() in SENSITIVE_HEADERS or bool(_SENSITIVE_NAME.search(name))
 
 
