@@ -56,7 +56,9 @@ HUB_DISPATCH_GATHER_MS = read("int", "HUB_DISPATCH_GATHER_MS", 10)
 # Inbound group commit (inbound/batch.py): new leads of concurrent calls share a transaction.
 HUB_INBOUND_BATCH_WRITER = read("bool", "HUB_INBOUND_BATCH_WRITER", True)
 HUB_INBOUND_BATCH_SIZE = read("int", "HUB_INBOUND_BATCH_SIZE", 64)
-HUB_INBOUND_BATCH_THREADS = read("int", "HUB_INBOUND_BATCH_THREADS", 2)
+# One writer: each batch is two pipelined round trips, and a second writer only halved the
+# batches (more per-batch work) and added a thread to compete for the GIL.
+HUB_INBOUND_BATCH_THREADS = read("int", "HUB_INBOUND_BATCH_THREADS", 1)
 HUB_DELIVERY_LEASE_SECONDS = read("int", "HUB_DELIVERY_LEASE_SECONDS", 330)
 HUB_ENDPOINT_CONCURRENCY = read("int", "HUB_ENDPOINT_CONCURRENCY", 32)
 

@@ -66,3 +66,14 @@ def test_handler_changes_apply_at_once_despite_the_handler_cache(make_handler, h
     handler.active = True
     handler.save()
     assert hooks.post(handler, lead_body(3)).status_code == 201
+
+
+def test_hooks_skip_the_session_stack_and_other_paths_do_not(make_handler, hooks, client):
+    handler = make_handler()
+    hooks.client.cookies["sessionid"] = "not-a-session"
+    response = hooks.post(handler, lead_body(1))
+    assert response.status_code == 201, response.content
+    # The session middleware would have read the cookie and said so in Vary.
+    assert "Cookie" not in response.get("Vary", "")
+    assert "Cookie" in client.get("/console/").get("Vary", "")
+    assert client.generic("POST", handler.path + "/extra", b"{}").status_code == 404
