@@ -34,7 +34,7 @@ GUNICORN_CONFIGS = [
     {"name": "gthread-2x16", "worker_class": "gthread", "workers": 2, "threads": 16},
     {"name": "gthread-4x8", "worker_class": "gthread", "workers": 4, "threads": 8},
 ]
-DEFAULT_CONFIG = GUNICORN_CONFIGS[4]  # config/gunicorn.py's defaults
+DEFAULT_CONFIG = GUNICORN_CONFIGS[3]  # config/gunicorn.py's defaults on 2 cores
 
 
 def venv_tool(name: str) -> str:
