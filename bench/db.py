@@ -56,3 +56,36 @@ def check_services(database_url: str, redis_url: str) -> list[str]:
     except redis.RedisError as exc:
         problems.append(f"Redis at {redis_url}: {exc}")
     return problems
+
+
+def postgres_autovacuum() -> str:
+    """The server's ``autovacuum`` setting (``on``/``off``), for the report."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        return cursor.fetchone()[0]
+
+
+def vacuum() -> None:
+    """VACUUM (ANALYZE) the tables the scenarios churn, between scenarios.
+
+    What autovacuum does in a deployment, done at a fixed point: a PostgreSQL run with
+    autovacuum off (as on this project's machines) otherwise carries every earlier scenario's
+    dead rows into the next one's measurement (64,000 dead delivery rows for the dispatcher's
+    claims to step over after the deliver, end-to-end and isolation scenarios), and a run with
+    it on would vacuum in the middle of a measurement. pgbench vacuums before each run for
+    the same reason.
+    """
+    from django.db import connection
+
+    from deliveries.models import Delivery
+    from leads.models import Lead
+    from logs.models import CallLog, InboundCall
+
+    tables = ", ".join(
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (Lead, Delivery, InboundCall, CallLog)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {tables}")

@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         meta["settings"] = {
             "CONN_MAX_AGE": settings.DATABASES["default"].get("CONN_MAX_AGE"),
             **{k: getattr(settings, k, None) for k in SETTINGS_SHOWN},
+            "postgres autovacuum": db.postgres_autovacuum(),
         }
         receiver = start_receiver(stack, receiver_port)
         fixture = fixtures.create(receiver)
@@ -311,12 +312,15 @@ def _run_scenarios(ctx: Ctx, args: argparse.Namespace, web_port: int, errors: li
         ctx.skipped.pop("workers", None)
         return
     if "deliver" in only:
+        step(ctx, "vacuum", errors, db.vacuum)
         step(ctx, "2 deliver", errors, lambda: sc_deliver.run(ctx))
     if not ready:
         ctx.skipped["3 end-to-end"] = ctx.skipped["4 isolation"] = why
     if ready and "e2e" in only:
+        step(ctx, "vacuum", errors, db.vacuum)
         step(ctx, "3 end-to-end", errors, lambda: sc_e2e.run_e2e(ctx))
     if ready and "isolation" in only:
+        step(ctx, "vacuum", errors, db.vacuum)
         step(ctx, "4 isolation", errors, lambda: sc_e2e.run_isolation(ctx))
     if args.profile:
         from . import sc_profile
