@@ -133,7 +133,6 @@ _AS_IS = (
     models.BigAutoField,
     models.BooleanField,
     models.CharField,
-    models.ForeignKey,
     models.IntegerField,
     models.TextField,
 )
@@ -145,6 +144,8 @@ def _json_adapters(model: type[models.Model], with_pk: bool) -> tuple[Callable |
     fields, _ = _insert_fields(model, with_pk)
     adapters: list[Callable | None] = []
     for field in fields:
+        if isinstance(field, models.ForeignKey):
+            field = field.target_field  # the column holds the target's key
         if isinstance(field, models.JSONField):
             adapters.append(_reencoder(field.encoder) if field.encoder else None)
         elif isinstance(field, models.DateTimeField):
