@@ -28,7 +28,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from .models import OPEN_STATUSES, Delivery
-from .wakeup import CHANNEL, local_event
+from .wakeup import CHANNEL, listener, local_event
 
 logger = logging.getLogger("hub.deliveries")
 
@@ -218,16 +218,13 @@ class Dispatcher:
         """A dedicated autocommit connection LISTENing on the wakeup channel (or None)."""
         if self._listener is not None and not self._listener.closed:
             return self._listener
-        params = connection.get_connection_params()
-        params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
         try:
-            listener = psycopg.connect(**params, autocommit=True)
-            listener.execute(f"LISTEN {CHANNEL}")
+            conn = listener()
         except psycopg.Error:
             logger.warning("cannot LISTEN on %s; polling instead", CHANNEL, exc_info=True)
             return None
-        self._listener = listener
-        return listener
+        self._listener = conn
+        return conn
 
     def _close_listener(self) -> None:
         if self._listener is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import psycopg
 from django.db import connection, transaction
 
 CHANNEL = "hub_deliveries"
@@ -24,3 +25,17 @@ def notify_new_deliveries() -> None:
 
 def local_event() -> threading.Event:
     return _local_event
+
+
+def listener() -> psycopg.Connection:
+    """A dedicated autocommit connection LISTENing on ``CHANNEL``, to the same database as
+    Django's. Raises ``psycopg.Error`` when it cannot connect or listen."""
+    params = connection.get_connection_params()
+    params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
+    conn = psycopg.connect(**params, autocommit=True)
+    try:
+        conn.execute(f"LISTEN {CHANNEL}")
+    except psycopg.Error:
+        conn.close()
+        raise
+    return conn

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -48,8 +48,8 @@ def bulk_update_values(model: type[models.Model], objs: Sequence[models.Model], 
 def insert_rows_sql(
     model: type[models.Model], objs: Sequence[models.Model], *, with_pk: bool = False
 ) -> tuple[str, list]:
-    """``(INSERT … VALUES (…), (…), params)`` for ``objs``, for a caller to run or to embed
-    in a larger statement (a data-modifying CTE).
+    """``(INSERT … VALUES (…), (…), params)`` for ``objs``: portable (the one-call path runs
+    on SQLite too); a PostgreSQL batch of many rows is cheaper with ``insert_json_sql``.
 
     Values are what the ORM's own insert writes (``pre_save`` for the fields that fill
     themselves, such as ``auto_now_add``; ``get_db_prep_save`` adapts JSON and the like). The
@@ -102,14 +102,13 @@ def insert_json_sql(
     what the ORM's insert would write (``pre_save`` fills ``auto_now_add`` and the like on
     the objects); the primary key only ``with_pk``.
     """
-    fields, fills = _insert_fields(model, with_pk)
-    plan = list(zip(fields, fills, _json_adapters(model, with_pk), strict=True))
+    plan = _json_plan(model, with_pk)
     rows = []
     for obj in objs:
         row = {}
-        for field, fills_itself, adapt in plan:
+        for field, column, fills_itself, adapt in plan:
             value = field.pre_save(obj, True) if fills_itself else getattr(obj, field.attname)
-            row[field.column] = value if adapt is None or value is None else adapt(value)
+            row[column] = value if adapt is None or value is None else adapt(value)
         rows.append(row)
     return _json_sql(model, with_pk), [json.dumps(rows, separators=(",", ":"))]
 
@@ -127,42 +126,31 @@ def _json_sql(model: type[models.Model], with_pk: bool) -> str:
 
 
 # Field classes whose Python value JSON carries as it is (PostgreSQL reads it as the column's
-# type); the others are made text or, for a JSONField, nested as JSON.
-_AS_IS = (
-    models.AutoField,
-    models.BigAutoField,
-    models.BooleanField,
-    models.CharField,
-    models.IntegerField,
-    models.TextField,
-)
+# type). Auto and big integer fields are IntegerFields.
+_AS_IS = (models.BooleanField, models.CharField, models.IntegerField, models.TextField)
 
 
 @lru_cache(maxsize=16)
-def _json_adapters(model: type[models.Model], with_pk: bool) -> tuple[Callable | None, ...]:
-    """Per inserted field, what turns its (non-None) value into JSON: None for as it is."""
-    fields, _ = _insert_fields(model, with_pk)
-    adapters: list[Callable | None] = []
-    for field in fields:
-        if isinstance(field, models.ForeignKey):
-            field = field.target_field  # the column holds the target's key
-        if isinstance(field, models.JSONField):
-            adapters.append(_reencoder(field.encoder) if field.encoder else None)
-        elif isinstance(field, models.DateTimeField):
-            adapters.append(_isoformat)
-        elif isinstance(field, (models.UUIDField, models.GenericIPAddressField)):
-            adapters.append(str)
-        elif isinstance(field, _AS_IS):
-            adapters.append(None)
+def _json_plan(model: type[models.Model], with_pk: bool) -> tuple[tuple, ...]:
+    """Per inserted field: ``(field, column, fills itself, adapter)``, the adapter turning a
+    non-None value into JSON (None: as it is; a JSONField's value is nested as it is)."""
+    fields, fills = _insert_fields(model, with_pk)
+    plan = []
+    for field, fills_itself in zip(fields, fills, strict=True):
+        kind = field.target_field if isinstance(field, models.ForeignKey) else field
+        if isinstance(kind, models.JSONField) and kind.encoder is None:
+            adapt = None
+        elif isinstance(kind, models.DateTimeField):
+            adapt = _isoformat
+        elif isinstance(kind, (models.UUIDField, models.GenericIPAddressField)):
+            adapt = str
+        elif isinstance(kind, _AS_IS):
+            adapt = None
         else:
-            raise TypeError(f"{model.__name__}.{field.name}: no JSON form for {type(field)}")
-    return tuple(adapters)
+            raise TypeError(f"{model.__name__}.{field.name}: no JSON form for {type(kind)}")
+        plan.append((field, field.column, fills_itself, adapt))
+    return tuple(plan)
 
 
 def _isoformat(value) -> str:
     return value.isoformat()
-
-
-def _reencoder(encoder: type[json.JSONEncoder]) -> Callable:
-    """A JSONField with its own encoder: its value as that encoder writes it."""
-    return lambda value: json.loads(json.dumps(value, cls=encoder))

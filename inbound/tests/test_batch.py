@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import threading
 
-import psycopg
 import pytest
-from django.db import DataError, connection, connections
+from django.db import DataError, connections
 from django.test import Client, RequestFactory
 
 from deliveries.models import Delivery
-from deliveries.wakeup import CHANNEL
+from deliveries.wakeup import CHANNEL, listener
 from inbound import batch
 from inbound.calllog import CallRecord
 from leads.models import Lead
@@ -41,15 +40,6 @@ def pending_for(handler, body: bytes) -> batch.Pending | None:
         "age": data["age"],
     }
     return batch.prepare(handler, record, normalise(handler.tenant_id, values, partial=True))
-
-
-def listener() -> psycopg.Connection:
-    """A connection of the test's own, LISTENing as the dispatcher does."""
-    params = connection.get_connection_params()
-    params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
-    conn = psycopg.connect(**params, autocommit=True)
-    conn.execute(f"LISTEN {CHANNEL}")
-    return conn
 
 
 @pytest.fixture
