@@ -6,8 +6,9 @@ import json
 import threading
 
 import pytest
-from django.db import DataError, connections
+from django.db import DataError, connection, connections
 from django.test import Client, RequestFactory
+from psycopg.pq import TransactionStatus
 
 from deliveries.models import Delivery
 from deliveries.wakeup import CHANNEL, listener
@@ -68,11 +69,11 @@ class TestOneBatch:
     def test_statements_do_not_grow_with_the_batch(self, handler, django_assert_num_queries):
         one = [pending_for(handler, body_for(0))]
         many = [pending_for(handler, body_for(i)) for i in range(1, 9)]
-        # Locks and lead ids, the look-up, one insert per table (leads, deliveries, calls);
-        # the test's savepoint and its release.
-        with django_assert_num_queries(7):
+        # One script with the locks, the lead ids and the look-up, one with the inserts of
+        # every table (leads, deliveries, calls); the test's savepoint and its release.
+        with django_assert_num_queries(4):
             batch._write(one)
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(4):
             batch._write(many)
         assert Lead.objects.count() == 9
 
@@ -191,7 +192,7 @@ class TestWriterThread:
         settings.HUB_INBOUND_BATCH_WRITER = True
         failures = []
 
-        def broken(pendings, rows):
+        def broken(cursor, pendings, rows, **kwargs):
             failures.append(len(pendings))
             raise RuntimeError("a bug")
 
@@ -201,10 +202,23 @@ class TestWriterThread:
         assert [status for status, _ in results] == [201] * 4
         assert Lead.objects.count() == 4
 
+    def test_a_batch_that_breaks_after_its_begin_leaves_the_connection_idle(
+        self, handler, monkeypatch
+    ):
+        def broken(cursor, pendings, rows, **kwargs):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(batch, "_insert", broken)
+        pending = pending_for(handler, body_for(1))
+        batch._write([pending])
+        assert pending.answer is batch.SLOW
+        status = connection.connection.info.transaction_status
+        assert status == TransactionStatus.IDLE, status
+
     def test_an_insert_refused_at_commit_rolls_the_batch_back_and_loses_nothing(
         self, handler, settings, monkeypatch
     ):
-        # Pipelined, the refusal only arrives with the COMMIT's answer.
+        # The refusal arrives with the script that also holds the COMMIT.
         settings.HUB_INBOUND_BATCH_WRITER = True
         refused = []
 
