@@ -116,6 +116,7 @@ def prepare(handler: InboundHandler, record: CallRecord, clean: dict) -> Pending
             deliveries = plan_routing(lead, reserve=False).new
         except NeedsReservation:
             return None
+    record.freeze()
     key = record.dedupe_key if handler.protection_period_seconds else None
     return Pending(
         handler=handler,

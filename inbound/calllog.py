@@ -88,6 +88,7 @@ class CallRecord:
         self.meta = request.META
         self.body = b""
         self.parsed: dict = {}
+        self._fixed: dict | None = None
 
     @property
     def dedupe_key(self) -> str:
@@ -99,27 +100,41 @@ class CallRecord:
         digest.update(self.query_bytes)
         return digest.hexdigest()
 
-    def row(self, status: str, answer: Answer, *, error: str = "", lead_id=None) -> InboundCall:
+    def freeze(self) -> None:
+        """Prepare now what the row keeps of the request, for a ``row`` made later in
+        another thread (the batch writer's, which every call of a batch waits for).
+
+        The body and the parsed table must not change afterwards.
+        """
+        self._fixed = self._request_fields()
+
+    def _request_fields(self) -> dict:
         secrets = [self.handler.secret] if self.handler.secret else []
-        return InboundCall(
-            tenant_id=self.handler.tenant_id,
-            handler=self.handler,
-            method=self.method[:10],
-            client_ip=str(self.client_ip) if self.client_ip is not None else None,
-            content_type=self.content_type,
-            headers=request_headers(self.meta, secrets),
-            raw_body=redact_text(
+        return {
+            "tenant_id": self.handler.tenant_id,
+            "handler": self.handler,
+            "method": self.method[:10],
+            "client_ip": str(self.client_ip) if self.client_ip is not None else None,
+            "content_type": self.content_type,
+            "headers": request_headers(self.meta, secrets),
+            "raw_body": redact_text(
                 storable(self.body[:RAW_BODY_CAP].decode("utf-8", "replace")), secrets
             ),
-            query=redact_text(self.query, secrets),
-            parsed=self.parsed,
+            "query": redact_text(self.query, secrets),
+            "parsed": self.parsed,
+            "dedupe_key": self.dedupe_key,
+        }
+
+    def row(self, status: str, answer: Answer, *, error: str = "", lead_id=None) -> InboundCall:
+        fixed = self._fixed if self._fixed is not None else self._request_fields()
+        return InboundCall(
+            **fixed,
             status=status,
             response_status=answer.status_code,
             response_body=storable(answer.body, RAW_BODY_CAP),
             response_content_type=storable(answer.content_type, 100),
             error=storable(error or answer.render_error, 2000),
             lead_id=lead_id,
-            dedupe_key=self.dedupe_key,
         )
 
     def save(self, status: str, answer: Answer, *, error: str = "", lead_id=None) -> None:
