@@ -158,6 +158,9 @@ def run_isolation(ctx: Ctx) -> None:
     result["hanging_canceled_after"] = cancel_open(ctx.fixture.endpoints["iso-hang"])
 
 
+CANCEL_CHUNK = 10_000  # ids per UPDATE: a statement takes at most 65,535 parameters
+
+
 def cancel_open(endpoint_id: int) -> int:
     """Cancel the endpoint's open deliveries that no worker holds right now (rows locked in id
     order, busy ones skipped: a plain bulk UPDATE can deadlock with the engine's own)."""
@@ -168,7 +171,12 @@ def cancel_open(endpoint_id: int) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        return Delivery.objects.filter(pk__in=ids).update(status=Status.CANCELED)
+        return sum(
+            Delivery.objects.filter(pk__in=ids[start : start + CANCEL_CHUNK]).update(
+                status=Status.CANCELED
+            )
+            for start in range(0, len(ids), CANCEL_CHUNK)
+        )
 
 
 def _sender_note(ctx: Ctx, result: dict) -> str:

@@ -9,11 +9,13 @@ import time
 
 import pytest
 
-from bench import loadgen, profiling, report, sc_logs
+from bench import loadgen, profiling, report, sc_e2e, sc_logs
 from bench.context import Row
 from bench.receiver import app
 from bench.stack import Stack
+from deliveries.models import Delivery, Status
 from leads.normalize import normalize_phone
+from tests.factories import DeliveryFactory, EndpointFactory
 
 
 def test_percentiles_use_the_nearest_rank():
@@ -126,3 +128,18 @@ def test_stack_stops_the_whole_process_group_by_pid(tmp_path, monkeypatch):
         for _ in range(100):  # the child may take a moment to be reaped
             os.kill(child, 0)
             time.sleep(0.02)
+
+
+@pytest.mark.django_db
+def test_cancel_open_cancels_more_open_deliveries_than_one_statement_holds(world, monkeypatch):
+    endpoint = EndpointFactory(tenant=world.a)
+    other = EndpointFactory(tenant=world.a)
+    for _ in range(5):
+        DeliveryFactory(tenant=world.a, endpoint=endpoint)
+    DeliveryFactory(tenant=world.a, endpoint=other)
+    monkeypatch.setattr(sc_e2e, "CANCEL_CHUNK", 2)  # three statements for five rows
+
+    assert sc_e2e.cancel_open(endpoint.pk) == 5
+    statuses = Delivery.objects.filter(endpoint=endpoint).values_list("status", flat=True)
+    assert set(statuses) == {Status.CANCELED}
+    assert Delivery.objects.get(endpoint=other).status != Status.CANCELED
