@@ -223,8 +223,9 @@ def start_stack(procs: Procs, web_port: int, beat_schedule: Path) -> tuple[str, 
     def gunicorn() -> None:
         procs.start(
             "gunicorn",
-            [tool("gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{web_port}", "-w", "3"]
-            + ["--timeout", "30", "--log-level", "warning"],
+            # The product's own server settings (gthread, a worker per CPU, reuse_port).
+            [tool("gunicorn"), "-c", str(ROOT / "config" / "gunicorn.py"), "config.wsgi"]
+            + ["-b", f"127.0.0.1:{web_port}", "--timeout", "30", "--log-level", "warning"],
         )
         procs.wait_http("gunicorn", f"{web}/healthz")
 
