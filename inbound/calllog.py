@@ -93,6 +93,8 @@ class CallRecord:
     @property
     def dedupe_key(self) -> str:
         """sha256 over method, body and query: identical calls have identical keys."""
+        if self._fixed is not None:
+            return self._fixed["dedupe_key"]
         digest = hashlib.sha256(self.method.encode())
         digest.update(b"\0")
         digest.update(self.body)

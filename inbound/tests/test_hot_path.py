@@ -46,7 +46,7 @@ def test_accepted_lead_takes_a_bounded_number_of_queries(
     assert Lead.objects.count() == 4
 
 
-def test_duplicate_and_error_calls_are_cheaper_still(
+def test_duplicate_and_error_calls_take_no_more_queries_than_a_new_lead(
     make_handler, hooks, django_assert_max_num_queries
 ):
     handler = make_handler(protection_period_seconds=300)
